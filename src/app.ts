@@ -1,0 +1,46 @@
+import type { Config } from './config.js';
+import type { Embedder } from './embed/embedder.js';
+import { createEmbedder } from './embed/index.js';
+import { Sessions } from './scope/sessions.js';
+import { Database } from './store/db.js';
+import { Maintainer } from './store/maintenance.js';
+import { MemoryStore } from './store/memories.js';
+import { Searcher } from './store/search.js';
+import { SessionStore } from './store/sessions.js';
+
+/** Everything one memlane process holds open: wired once, closed once. */
+export interface App {
+  config: Config;
+  db: Database;
+  embedder: Embedder;
+  store: MemoryStore;
+  searcher: Searcher;
+  sessions: Sessions;
+  maintainer: Maintainer;
+  close(): Promise<void>;
+}
+
+export async function openApp(config: Config, opts: { embedder?: Embedder; maintenance?: boolean } = {}): Promise<App> {
+  const embedder = opts.embedder ?? (await createEmbedder(config.embedder));
+  const db = await Database.open(config.dbUri, { provider: embedder.provider, model: embedder.model, dim: embedder.dim });
+  const store = new MemoryStore(db);
+  const maintainer = new Maintainer(db, opts.maintenance === false ? 0 : config.maintenanceIntervalMs);
+  maintainer.start();
+  let closed = false;
+  return {
+    config,
+    db,
+    embedder,
+    store,
+    searcher: new Searcher(store),
+    sessions: new Sessions(new SessionStore(db)),
+    maintainer,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await maintainer.stop();
+      // Let a write in flight finish before the tables close under it.
+      await db.lock.run(async () => db.close());
+    },
+  };
+}

@@ -1,0 +1,241 @@
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { EmbeddingError } from '../embed/embedder.js';
+import { CallError, ErrorCode, StorageError, itemError, type ItemError } from '../errors.js';
+import { log } from '../log.js';
+import { agentIdSchema, newBatchId } from '../scope/ids.js';
+import { resolveScope, type ScopeSources } from '../scope/resolve.js';
+import type { Scope, Sessions } from '../scope/sessions.js';
+import { Deadline, TimeoutError } from './deadline.js';
+import { issuesToError, jsonPath } from './issues.js';
+import { commonOptions, type CommonOptions } from './options.js';
+import { batchOutputSchema } from './output.js';
+import { applyPolicy, type Outcome, type Result } from './policy.js';
+import type { BatchTool, Indexed, Services } from './tool.js';
+
+/** What the server hands the runner for every call. */
+export interface CallEnv {
+  services: Services;
+  sessions: Sessions;
+  /** Token sources the transport knows of (bearer header, env token, open default). */
+  sources: ScopeSources;
+  maxBatch: number;
+}
+
+const sessionTokenField = z
+  .string()
+  .max(256)
+  .describe('Session token (mlt_…) proving which agent and session this call acts for; optional on a local stdio server');
+const agentIdField = agentIdSchema.describe("Agent namespace to act in; must match the session token's agent when both are given");
+
+function optionsSchema(tool: BatchTool) {
+  return z.object({ ...commonOptions, ...tool.options }).strict().describe('Options for the whole call');
+}
+
+/** The exact input schema a tool advertises: every field, bound, default and description. */
+export function advertisedInputSchema(tool: BatchTool, maxBatch: number) {
+  return z
+    .object({
+      [tool.itemsKey]: z.array(tool.itemSchema).min(1).max(maxBatch).describe(tool.itemsDescription),
+      agent_id: agentIdField.optional(),
+      session_token: sessionTokenField.optional(),
+      options: optionsSchema(tool).optional(),
+    })
+    .strict();
+}
+
+/** The `tools/list` entry of a batch tool. */
+export function toolListing(tool: BatchTool, maxBatch: number): Tool {
+  return {
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: z.toJSONSchema(advertisedInputSchema(tool, maxBatch), { io: 'input', target: 'draft-7' }) as Tool['inputSchema'],
+    outputSchema: z.toJSONSchema(batchOutputSchema(tool.resultShape), { target: 'draft-7' }) as Tool['outputSchema'],
+    annotations: { title: tool.title, ...tool.annotations },
+  };
+}
+
+/**
+ * Runs one call of a batch tool: envelope, scope, per-item validation,
+ * duplicate ids, the tool's own work, the options' policy, and the output of
+ * contract §3. Whole-call problems become `isError: true` with nothing written.
+ */
+export async function runBatch(tool: BatchTool, args: unknown, env: CallEnv): Promise<CallToolResult> {
+  const started = performance.now();
+  try {
+    const envelope = parseEnvelope(tool, args, env.maxBatch);
+    const scope = await resolveScope(env.sessions, env.sources, {
+      ...(envelope.session_token !== undefined && { sessionToken: envelope.session_token }),
+      ...(envelope.agent_id !== undefined && { agentId: envelope.agent_id }),
+    });
+    const options = envelope.options;
+    const batchId = options.batch_id ?? newBatchId();
+    const results = await runItems(tool, envelope.items, scope, options, env.services);
+    return respond(tool, scope, batchId, options.validate_only, results, started);
+  } catch (err) {
+    if (err instanceof CallError) return callFailure(err);
+    log.error(`${tool.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return callFailure(new CallError(ErrorCode.Internal, `internal error: ${err instanceof Error ? err.message : String(err)}`));
+  }
+}
+
+interface Envelope {
+  items: unknown[];
+  agent_id?: string;
+  session_token?: string;
+  options: CommonOptions & Record<string, unknown>;
+}
+
+function parseEnvelope(tool: BatchTool, args: unknown, maxBatch: number): Envelope {
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) {
+    throw new CallError(ErrorCode.Validation, 'arguments must be a JSON object');
+  }
+  const items = (args as Record<string, unknown>)[tool.itemsKey];
+  if (items === undefined) throw new CallError(ErrorCode.Validation, `"${tool.itemsKey}" is required: ${tool.itemsDescription}`, tool.itemsKey);
+  if (!Array.isArray(items)) throw new CallError(ErrorCode.Validation, `"${tool.itemsKey}" must be an array`, tool.itemsKey);
+  if (items.length === 0) throw new CallError(ErrorCode.Validation, `"${tool.itemsKey}" must hold at least one item`, tool.itemsKey);
+  if (items.length > maxBatch) {
+    throw new CallError(
+      ErrorCode.BatchTooLarge,
+      `"${tool.itemsKey}" has ${items.length} items; at most ${maxBatch} per call (MEMLANE_MAX_BATCH). Split the batch.`,
+      tool.itemsKey,
+    );
+  }
+  const schema = z
+    .object({
+      [tool.itemsKey]: z.array(z.unknown()),
+      agent_id: agentIdField.optional(),
+      session_token: sessionTokenField.optional(),
+      options: optionsSchema(tool).prefault({}),
+    })
+    .strict();
+  const parsed = schema.safeParse(args);
+  if (!parsed.success) {
+    const e = issuesToError(parsed.error.issues, []);
+    throw new CallError(e.code, e.message, e.field);
+  }
+  const data = parsed.data as Record<string, unknown>;
+  return {
+    items,
+    ...(data.agent_id !== undefined && { agent_id: data.agent_id as string }),
+    ...(data.session_token !== undefined && { session_token: data.session_token as string }),
+    options: data.options as Envelope['options'],
+  };
+}
+
+async function runItems(
+  tool: BatchTool,
+  rawItems: unknown[],
+  scope: Scope,
+  options: Envelope['options'],
+  services: Services,
+): Promise<Result[]> {
+  const outcomes = new Map<number, Outcome>();
+  const valid: Indexed<unknown>[] = [];
+  const seenIds = new Map<string, number>();
+
+  rawItems.forEach((raw, index) => {
+    const parsed = tool.itemSchema.safeParse(raw);
+    if (!parsed.success) {
+      outcomes.set(index, { status: 'error', error: issuesToError(parsed.error.issues, [tool.itemsKey, index]) });
+      return;
+    }
+    const id = tool.idOf?.(parsed.data);
+    if (id !== undefined) {
+      const first = seenIds.get(id);
+      if (first !== undefined) {
+        outcomes.set(index, {
+          status: 'error',
+          id,
+          error: itemError(ErrorCode.DuplicateId, `id "${id}" already appears at index ${first} of this call; only the first runs`, jsonPath([tool.itemsKey, index])),
+        });
+        return;
+      }
+      seenIds.set(id, index);
+    }
+    valid.push({ index, item: parsed.data });
+  });
+
+  const policy = { continue_on_error: options.continue_on_error, atomic: options.atomic, validate_only: options.validate_only };
+  const dense = (from: ReadonlyMap<number, Outcome>): Outcome[] =>
+    rawItems.map((_, i) => outcomes.get(i) ?? from.get(i) ?? { status: 'error', error: itemError(ErrorCode.Internal, 'item produced no outcome') });
+
+  let settled: { results: Result[]; writable: Set<number> } | undefined;
+  const deadline = new Deadline(options.timeout_ms);
+  try {
+    const produced =
+      valid.length === 0
+        ? new Map<number, Outcome>()
+        : await tool.run(valid, {
+            scope,
+            options,
+            services,
+            now: Date.now(),
+            deadline,
+            settle: (planned) => {
+              settled = applyPolicy(dense(planned), policy);
+              return settled.writable;
+            },
+          });
+    return settled?.results ?? applyPolicy(dense(produced), policy).results;
+  } catch (err) {
+    const failure = failureOf(err);
+    // Nothing of the call was committed: every item that was going to be written
+    // (or, before the tool settled, every valid item) reports why instead.
+    if (settled) {
+      const { writable } = settled;
+      return settled.results.map((r) => (writable.has(r.index) ? { index: r.index, ...(r.id !== undefined && { id: r.id }), status: 'error', error: failure } : r));
+    }
+    const failed = new Map(valid.map(({ index }) => [index, { status: 'error', error: failure } as Outcome]));
+    return applyPolicy(dense(failed), { ...policy, validate_only: false }).results;
+  } finally {
+    deadline.dispose();
+  }
+}
+
+/** Infrastructure failures of a whole run → the item error every pending item reports. */
+function failureOf(err: unknown): ItemError {
+  if (err instanceof TimeoutError) return itemError(ErrorCode.Timeout, `${err.message}; nothing was written`);
+  if (err instanceof EmbeddingError) return itemError(ErrorCode.EmbeddingFailed, `${err.message}; nothing was written`);
+  if (err instanceof StorageError) return itemError(ErrorCode.StorageError, `${err.message}; nothing was written`);
+  log.error(`unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  return itemError(ErrorCode.Internal, `internal error: ${err instanceof Error ? err.message : String(err)}; nothing was written`);
+}
+
+function respond(tool: BatchTool, scope: Scope, batchId: string, validateOnly: boolean, results: Result[], started: number): CallToolResult {
+  const count = (s: Result['status']) => results.filter((r) => r.status === s).length;
+  const structured = {
+    batch_id: batchId,
+    agent_id: scope.agent_id,
+    namespace: scope.namespace,
+    session_id: scope.session_id,
+    total: results.length,
+    succeeded: count('ok'),
+    failed: count('error'),
+    skipped: count('skipped'),
+    execution_ms: Math.round((performance.now() - started) * 100) / 100,
+    validate_only: validateOnly,
+    results,
+  };
+  return {
+    content: [{ type: 'text', text: `${summaryLine(structured, results)}\n${JSON.stringify(structured)}` }],
+    structuredContent: structured,
+  };
+}
+
+/** `3 ok, 1 error (NOT_FOUND) in 12 ms` — what a model reading only `content` sees first. */
+export function summaryLine(s: { succeeded: number; failed: number; skipped: number; execution_ms: number }, results: Result[]): string {
+  const parts = [`${s.succeeded} ok`];
+  if (s.failed > 0) {
+    const codes = [...new Set(results.flatMap((r) => (r.error ? [r.error.code] : [])))].join(', ');
+    parts.push(`${s.failed} error${s.failed === 1 ? '' : 's'} (${codes})`);
+  }
+  if (s.skipped > 0) parts.push(`${s.skipped} skipped`);
+  return `${parts.join(', ')} in ${Math.round(s.execution_ms)} ms`;
+}
+
+function callFailure(err: CallError): CallToolResult {
+  const where = err.field ? ` (field: ${err.field})` : '';
+  return { isError: true, content: [{ type: 'text', text: `${err.code}: ${err.message}${where}` }] };
+}

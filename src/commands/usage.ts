@@ -1,0 +1,21 @@
+/** A mistake on the command line: printed with the usage, exit status 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const USAGE = `memlane — long-term memory for AI agents (an MCP server on embedded LanceDB)
+
+usage:
+  memlane                                   MCP server on stdio (what MCP clients start)
+  memlane session create --agent <id> [--ttl 7d] [--json]
+                                            make a session; prints its token once
+  memlane session list [--agent <id>] [--json]
+  memlane session revoke <session_id>       counts in every running server at its next call
+  memlane stats [--json]                    memories, sessions, versions, fragments, indexes
+  memlane compact                           compact, prune old versions, update indexes now
+  memlane --help | --version
+
+configuration (environment): MEMLANE_DB, MEMLANE_EMBEDDER (local|openai), OPENAI_API_KEY,
+OPENAI_BASE_URL, MEMLANE_EMBED_MODEL, MEMLANE_EMBED_DIM, MEMLANE_AGENT, MEMLANE_SESSION_TOKEN,
+MEMLANE_REQUIRE_TOKEN, MEMLANE_MAX_BATCH. See README.md.
+`;

@@ -1,0 +1,42 @@
+/**
+ * What every embedding provider implements. The store records `provider`,
+ * `model` and `dim` with the database so that vectors from two embedders are
+ * never mixed (contract §5).
+ */
+export interface Embedder {
+  readonly provider: string;
+  readonly model: string;
+  readonly dim: number;
+  /**
+   * Embeds `texts` in input order. Every returned vector has exactly `dim`
+   * finite numbers and unit length. Throws `EmbeddingError` when the provider
+   * fails after its retries; the caller then fails every affected item.
+   */
+  embed(texts: readonly string[], opts?: EmbedOptions): Promise<Float32Array[]>;
+}
+
+export interface EmbedOptions {
+  /** Retries on 429 / 5xx / timeouts for remote providers (tool option `max_retries`). */
+  maxRetries?: number;
+  /** Aborts the provider call (the tool call's deadline). */
+  signal?: AbortSignal;
+}
+
+/** A provider failure that a caller reports per item as `EMBEDDING_FAILED`. */
+export class EmbeddingError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EmbeddingError';
+  }
+}
+
+/** Scales `v` to unit length in place; a zero vector stays zero. */
+export function l2normalize(v: Float32Array): Float32Array {
+  let sum = 0;
+  for (let i = 0; i < v.length; i++) sum += v[i]! * v[i]!;
+  if (sum > 0) {
+    const inv = 1 / Math.sqrt(sum);
+    for (let i = 0; i < v.length; i++) v[i]! *= inv;
+  }
+  return v;
+}

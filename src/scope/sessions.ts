@@ -1,0 +1,73 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { CallError, ErrorCode } from '../errors.js';
+import type { SessionRow, SessionStore } from '../store/sessions.js';
+import { TOKEN_PATTERN, namespaceOf, newSessionId, newToken } from './ids.js';
+import { DEFAULT_SESSION_TTL_MS } from './ttl.js';
+
+/** Who a call acts for. Every read and write of the call is confined to `namespace`. */
+export interface Scope {
+  agent_id: string;
+  namespace: string;
+  session_id: string;
+}
+
+export interface CreatedSession {
+  session_id: string;
+  agent_id: string;
+  token: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
+
+/** Sessions and tokens (contract §1): made here, checked on every call. */
+export class Sessions {
+  constructor(private readonly store: SessionStore) {}
+
+  /** Mints a session; the token is returned once and only its digest is stored. */
+  async create(agentId: string, opts: { ttlMs?: number; origin?: string; now?: number } = {}): Promise<CreatedSession> {
+    const now = opts.now ?? Date.now();
+    const token = newToken();
+    const row: SessionRow = {
+      session_id: newSessionId(),
+      agent_id: agentId,
+      token_hash: hashToken(token),
+      created_at: now,
+      expires_at: now + (opts.ttlMs ?? DEFAULT_SESSION_TTL_MS),
+      revoked_at: null,
+      origin: opts.origin ?? 'cli',
+    };
+    await this.store.insert(row);
+    return { session_id: row.session_id, agent_id: agentId, token, created_at: row.created_at, expires_at: row.expires_at };
+  }
+
+  list(agentId?: string): Promise<SessionRow[]> {
+    return this.store.list(agentId);
+  }
+
+  revoke(sessionId: string): Promise<boolean> {
+    return this.store.revoke(sessionId, Date.now());
+  }
+
+  /**
+   * The scope a token proves. Read from the store on every call, so a session
+   * revoked by `memlane session revoke` in another process counts at once.
+   */
+  async verify(token: string, now = Date.now()): Promise<Scope> {
+    // Malformed tokens fail the same way as unknown ones: nothing to learn from the difference.
+    if (!TOKEN_PATTERN.test(token)) throw unauthorized();
+    const digest = hashToken(token);
+    const row = await this.store.byTokenHash(digest);
+    // The lookup is by digest; the constant-time compare keeps the final check free of timing signal.
+    if (!row || !timingSafeEqual(Buffer.from(row.token_hash, 'hex'), Buffer.from(digest, 'hex'))) throw unauthorized();
+    if (row.revoked_at !== null) throw unauthorized();
+    if (row.expires_at <= now) {
+      throw new CallError(ErrorCode.SessionExpired, `session ${row.session_id} expired at ${new Date(row.expires_at).toISOString()}; create a new one with \`memlane session create --agent ${row.agent_id}\``);
+    }
+    return { agent_id: row.agent_id, namespace: namespaceOf(row.agent_id), session_id: row.session_id };
+  }
+}
+
+const unauthorized = (): CallError =>
+  new CallError(ErrorCode.Unauthorized, 'the session token is unknown or revoked; create one with `memlane session create --agent <id>`');

@@ -1,0 +1,130 @@
+import * as lancedb from '@lancedb/lancedb';
+import { mkdirSync } from 'node:fs';
+import { META, MEMORIES, SCHEMA_VERSION, SESSIONS, memoriesSchema, metaSchema, sessionsSchema } from './schema.js';
+import { WriteLock } from './lock.js';
+import { ftsIndexOptions } from './text.js';
+
+export interface EmbedderInfo {
+  provider: string;
+  model: string;
+  dim: number;
+}
+
+/** Thrown when the database was written by another embedder (contract §5). */
+export class EmbedderMismatchError extends Error {
+  override name = 'EmbedderMismatchError';
+}
+
+export const isLocalUri = (uri: string): boolean => !/^[a-z][a-z0-9+.-]*:\/\//i.test(uri);
+
+/**
+ * One open database: the connection, its three tables and its write lock.
+ * Opening creates what is missing, so the first start needs no setup.
+ */
+export class Database {
+  private constructor(
+    readonly uri: string,
+    readonly conn: lancedb.Connection,
+    readonly memories: lancedb.Table,
+    readonly sessions: lancedb.Table,
+    readonly meta: lancedb.Table,
+    readonly lock: WriteLock,
+    readonly embedder: EmbedderInfo,
+  ) {}
+
+  /**
+   * Opens (or creates) the database at `uri` for `embedder`. With `adopt`,
+   * a database written by another embedder is accepted and re-labelled, which
+   * only `memlane reembed` may do.
+   */
+  static async open(uri: string, embedder: EmbedderInfo, opts: { adopt?: boolean } = {}): Promise<Database> {
+    const local = isLocalUri(uri);
+    if (local) mkdirSync(uri, { recursive: true });
+    // readConsistencyInterval 0: every read checks for a newer version, so a
+    // write or a session revocation by another process counts at the next call.
+    const conn = await lancedb.connect(uri, { readConsistencyInterval: 0 });
+    const lock = new WriteLock(local ? uri : undefined);
+
+    const names = new Set(await conn.tableNames());
+    // Table creation races with a second process starting at the same moment.
+    const { meta, stored } = await lock.run(async () => {
+      const meta = await openOrCreate(conn, names, META, metaSchema);
+      const stored = await readMeta(meta);
+      if (stored.size === 0) {
+        await meta.add([
+          { key: 'schema_version', value: String(SCHEMA_VERSION) },
+          { key: 'embedder_provider', value: embedder.provider },
+          { key: 'embedder_model', value: embedder.model },
+          { key: 'embedder_dim', value: String(embedder.dim) },
+        ]);
+      }
+      return { meta, stored };
+    });
+
+    let recorded = embedder;
+    if (stored.size > 0) {
+      const schemaVersion = Number(stored.get('schema_version'));
+      if (schemaVersion > SCHEMA_VERSION) {
+        throw new Error(`database ${uri} has schema version ${schemaVersion}; this memlane reads up to ${SCHEMA_VERSION}. Upgrade memlane.`);
+      }
+      recorded = {
+        provider: stored.get('embedder_provider') ?? '?',
+        model: stored.get('embedder_model') ?? '?',
+        dim: Number(stored.get('embedder_dim')),
+      };
+      const same = recorded.provider === embedder.provider && recorded.model === embedder.model && recorded.dim === embedder.dim;
+      if (!same && !opts.adopt) {
+        throw new EmbedderMismatchError(
+          `database ${uri} was written by embedder ${describe(recorded)}, but memlane is configured with ${describe(embedder)}. ` +
+            `Vectors of two embedders cannot be mixed: either configure ${describe(recorded)} again, or run \`memlane reembed\` ` +
+            `with the new configuration to re-embed every memory.`,
+        );
+      }
+    }
+
+    const tables = await lock.run(async () => {
+      const current = new Set(await conn.tableNames());
+      const memories = await openOrCreate(conn, current, MEMORIES, memoriesSchema(recorded.dim), async (t) => {
+        await t.createIndex('search_text', { config: lancedb.Index.fts(ftsIndexOptions) });
+        await t.createIndex('pk', { config: lancedb.Index.btree() });
+      });
+      const sessions = await openOrCreate(conn, current, SESSIONS, sessionsSchema);
+      return { memories, sessions };
+    });
+    return new Database(uri, conn, tables.memories, tables.sessions, meta, lock, recorded);
+  }
+
+  /** Records a new embedder after `reembed` rewrote every vector. */
+  async setEmbedder(info: EmbedderInfo): Promise<void> {
+    await this.meta.mergeInsert('key').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute([
+      { key: 'embedder_provider', value: info.provider },
+      { key: 'embedder_model', value: info.model },
+      { key: 'embedder_dim', value: String(info.dim) },
+    ]);
+  }
+
+  close(): void {
+    for (const t of [this.memories, this.sessions, this.meta]) t.close();
+    this.conn.close();
+  }
+}
+
+export const describe = (e: EmbedderInfo): string => `${e.provider}/${e.model} (${e.dim} dimensions)`;
+
+async function openOrCreate(
+  conn: lancedb.Connection,
+  names: Set<string>,
+  name: string,
+  schema: import('apache-arrow').Schema,
+  onCreate?: (t: lancedb.Table) => Promise<void>,
+): Promise<lancedb.Table> {
+  if (names.has(name)) return conn.openTable(name);
+  const table = await conn.createEmptyTable(name, schema, { mode: 'create', existOk: true });
+  if (onCreate && (await table.listIndices()).length === 0) await onCreate(table);
+  return table;
+}
+
+async function readMeta(meta: lancedb.Table): Promise<Map<string, string>> {
+  const rows = await meta.query().select(['key', 'value']).toArray();
+  return new Map(rows.map((r) => [String(r.key), String(r.value)]));
+}

@@ -1,0 +1,118 @@
+import type { Table } from '@lancedb/lancedb';
+import { join } from 'node:path';
+import lockfile from 'proper-lockfile';
+import { log } from '../log.js';
+import { isLocalUri, type Database } from './db.js';
+
+/**
+ * Every LanceDB write leaves a version and a few small files (847 small writes
+ * left 44 MB for a 10-row table), and rewritten rows fall out of the indexes
+ * until `optimize`. The maintainer compacts, prunes old versions and folds new
+ * rows into the indexes: in the background when a table passes a threshold, or
+ * on demand (`memlane compact`). Only one process maintains at a time.
+ */
+export const THRESHOLDS = { smallFragments: 16, versions: 64 } as const;
+
+export interface TableReport {
+  table: string;
+  fragmentsRemoved: number;
+  fragmentsAdded: number;
+  versionsRemoved: number;
+  bytesRemoved: number;
+}
+
+export class Maintainer {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly db: Database,
+    private readonly intervalMs: number,
+  ) {}
+
+  start(): void {
+    if (this.intervalMs <= 0) return;
+    this.timer = setInterval(() => {
+      if (!this.running) this.running = this.maybeCompact().finally(() => (this.running = undefined));
+    }, this.intervalMs);
+    // Maintenance must never keep a finished process alive.
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  /** Compacts the tables that passed a threshold; quietly does nothing if another process is at it. */
+  async maybeCompact(): Promise<TableReport[]> {
+    try {
+      const due: Table[] = [];
+      for (const table of this.tables()) if (await needsCompaction(table)) due.push(table);
+      if (due.length === 0) return [];
+      return (await this.withMaintenanceLock(() => Promise.all(due.map((t) => optimize(t, BACKGROUND_KEEP_MS))), false)) ?? [];
+    } catch (err) {
+      log.warn(`background maintenance failed: ${err instanceof Error ? err.message : String(err)}`);
+      return [];
+    }
+  }
+
+  /** `memlane compact`: every table, now, waiting for another process's maintenance to finish. */
+  async compactAll(): Promise<TableReport[]> {
+    return (await this.withMaintenanceLock(async () => {
+      const reports: TableReport[] = [];
+      for (const t of this.tables()) reports.push(await optimize(t, 0));
+      return reports;
+    }, true))!;
+  }
+
+  private tables(): Table[] {
+    return [this.db.memories, this.db.sessions, this.db.meta];
+  }
+
+  private async withMaintenanceLock<T>(fn: () => Promise<T>, wait: boolean): Promise<T | undefined> {
+    if (!isLocalUri(this.db.uri)) return fn();
+    let release: () => Promise<void>;
+    try {
+      release = await lockfile.lock(join(this.db.uri, 'memlane-maintenance'), {
+        realpath: false,
+        stale: 60_000,
+        update: 10_000,
+        retries: wait ? { retries: 600, minTimeout: 100, maxTimeout: 1000 } : 0,
+        onCompromised: (err) => log.warn(`maintenance lock compromised: ${err.message}`),
+      });
+    } catch (err) {
+      if (!wait) return undefined;
+      throw err;
+    }
+    try {
+      return await fn();
+    } finally {
+      await release().catch(() => undefined);
+    }
+  }
+}
+
+async function needsCompaction(table: Table): Promise<boolean> {
+  const stats = await table.stats();
+  if (stats.fragmentStats.numSmallFragments >= THRESHOLDS.smallFragments) return true;
+  return (await table.listVersions()).length >= THRESHOLDS.versions;
+}
+
+/**
+ * Background runs keep the last minute of versions, so a query that another
+ * process started on an older version can finish; `memlane compact` keeps
+ * none, so deleted content leaves the disk at once.
+ */
+const BACKGROUND_KEEP_MS = 60_000;
+
+async function optimize(table: Table, keepMs: number): Promise<TableReport> {
+  const result = await table.optimize({ cleanupOlderThan: new Date(Date.now() - keepMs) });
+  return {
+    table: table.name,
+    fragmentsRemoved: result.compaction.fragmentsRemoved,
+    fragmentsAdded: result.compaction.fragmentsAdded,
+    versionsRemoved: result.prune.oldVersionsRemoved,
+    bytesRemoved: result.prune.bytesRemoved,
+  };
+}

@@ -1,0 +1,198 @@
+import type { Table } from '@lancedb/lancedb';
+import { StorageError } from '../errors.js';
+import { log } from '../log.js';
+import type { StoredMemory } from '../model.js';
+import type { Database } from './db.js';
+import { recordColumns } from './schema.js';
+import { and, col, sqlStr, sqlStrList, sqlTimestamp } from './sql.js';
+import { searchText } from './text.js';
+
+const IN_CHUNK = 500;
+
+/** `pk` of a memory: see the schema. */
+export const pkOf = (namespace: string, id: string): string => `${namespace}/${id}`;
+
+/** The predicate every read adds: this namespace, and not expired at `now`. */
+export function liveIn(namespace: string, now: number): string {
+  return and(`${col('namespace')} = ${sqlStr(namespace)}`, `${col('expires_at')} IS NULL OR ${col('expires_at')} > ${sqlTimestamp(now)}`);
+}
+
+/** Everything `batch_*` tools need from LanceDB for memories; no MCP in here. */
+export class MemoryStore {
+  constructor(readonly db: Database) {}
+
+  get table(): Table {
+    return this.db.memories;
+  }
+
+  get dim(): number {
+    return this.db.embedder.dim;
+  }
+
+  /** Runs `fn` holding the write lock: reads inside it see every committed write. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.db.lock.run(fn);
+  }
+
+  /** Live (unexpired) memories of `namespace` with these ids, by id. */
+  async getMany(namespace: string, ids: readonly string[], now: number, opts: { withVector?: boolean } = {}): Promise<Map<string, StoredMemory>> {
+    const found = new Map<string, StoredMemory>();
+    const unique = [...new Set(ids)];
+    const columns = opts.withVector ? [...recordColumns, 'vector'] : [...recordColumns];
+    for (let i = 0; i < unique.length; i += IN_CHUNK) {
+      const pks = unique.slice(i, i + IN_CHUNK).map((id) => pkOf(namespace, id));
+      const rows = await this.table
+        .query()
+        .where(and(`${col('pk')} IN (${sqlStrList(pks)})`, liveIn(namespace, now)))
+        .select(columns)
+        .toArray();
+      for (const row of rows) found.set(String(row.id), fromRow(row));
+    }
+    return found;
+  }
+
+  /** Every stored row (live or expired) of `namespace` with these ids: what an upsert would overwrite. */
+  async existingIds(namespace: string, ids: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += IN_CHUNK) {
+      const pks = unique.slice(i, i + IN_CHUNK).map((id) => pkOf(namespace, id));
+      const rows = await this.table.query().where(`${col('pk')} IN (${sqlStrList(pks)})`).select(['id']).toArray();
+      for (const row of rows) out.add(String(row.id));
+    }
+    return out;
+  }
+
+  /** Live memories of `namespace` whose normalised content hashes are given: hash → id. */
+  async idsByContentHash(namespace: string, hashes: readonly string[], now: number): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const unique = [...new Set(hashes)];
+    for (let i = 0; i < unique.length; i += IN_CHUNK) {
+      const rows = await this.table
+        .query()
+        .where(and(`${col('content_hash')} IN (${sqlStrList(unique.slice(i, i + IN_CHUNK))})`, liveIn(namespace, now)))
+        .select(['id', 'content_hash', 'created_at'])
+        .toArray();
+      // Oldest first, so that the same content always resolves to the same memory.
+      rows.sort((a, b) => Number(a.created_at) - Number(b.created_at));
+      for (const row of rows) if (!found.has(String(row.content_hash))) found.set(String(row.content_hash), String(row.id));
+    }
+    return found;
+  }
+
+  /** The next write-order number in a session (1 for its first memory). Call under the write lock. */
+  async nextOrd(namespace: string, sessionId: string): Promise<number> {
+    const rows = await this.table
+      .query()
+      .where(and(`${col('namespace')} = ${sqlStr(namespace)}`, `${col('session_id')} = ${sqlStr(sessionId)}`))
+      .select(['ord'])
+      .orderBy({ columnName: 'ord', ascending: false })
+      .limit(1)
+      .toArray();
+    return rows.length === 0 ? 1 : Number(rows[0].ord) + 1;
+  }
+
+  /**
+   * Inserts or replaces whole memories in one commit (one LanceDB version), so a
+   * crash leaves all of them or none. Call under the write lock.
+   */
+  async upsert(memories: readonly StoredMemory[]): Promise<void> {
+    if (memories.length === 0) return;
+    const rows = memories.map((m) => this.toRow(m));
+    await withRetry('write', () => this.table.mergeInsert('pk').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows));
+  }
+
+  /** Deletes these ids of `namespace` in one commit. Call under the write lock. */
+  async delete(namespace: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const pks = ids.map((id) => pkOf(namespace, id));
+    await withRetry('delete', () => this.table.delete(`${col('pk')} IN (${sqlStrList(pks)})`));
+  }
+
+  private toRow(m: StoredMemory): Record<string, unknown> {
+    const vector = m.vector;
+    // LanceDB pads or truncates a wrong-length vector without a word; refuse it here.
+    if (!vector || vector.length !== this.dim) {
+      throw new StorageError(`vector for ${m.id} has ${vector?.length ?? 0} dimensions, the database has ${this.dim}`);
+    }
+    return {
+      pk: pkOf(m.namespace, m.id),
+      id: m.id,
+      namespace: m.namespace,
+      agent_id: m.agent_id,
+      session_id: m.session_id,
+      ord: m.ord,
+      content: m.content,
+      content_hash: m.content_hash,
+      search_text: searchText(m.content, m.title, m.metadata),
+      type: m.type,
+      title: m.title,
+      tags: m.tags,
+      metadata: JSON.stringify(m.metadata),
+      confidence: m.confidence,
+      importance: m.importance,
+      source: m.source,
+      provenance: m.provenance,
+      pinned: m.pinned,
+      immutable: m.immutable,
+      expires_at: m.expires_at,
+      created_at: m.created_at,
+      updated_at: m.updated_at,
+      version: m.version,
+      vector: Array.from(vector),
+    };
+  }
+}
+
+/** A LanceDB row (from `toArray()`) back to a StoredMemory. */
+export function fromRow(row: Record<string, unknown>): StoredMemory {
+  const m: StoredMemory = {
+    id: String(row.id),
+    namespace: String(row.namespace),
+    agent_id: String(row.agent_id),
+    session_id: String(row.session_id),
+    ord: Number(row.ord),
+    content: String(row.content),
+    content_hash: String(row.content_hash),
+    type: String(row.type),
+    title: row.title === null || row.title === undefined ? null : String(row.title),
+    tags: Array.from((row.tags ?? []) as Iterable<string>, String),
+    metadata: JSON.parse(String(row.metadata ?? '{}')) as Record<string, unknown>,
+    confidence: Number(row.confidence),
+    importance: Number(row.importance),
+    source: String(row.source),
+    provenance: String(row.provenance),
+    pinned: Boolean(row.pinned),
+    immutable: Boolean(row.immutable),
+    expires_at: row.expires_at === null || row.expires_at === undefined ? null : Number(row.expires_at),
+    created_at: Number(row.created_at),
+    updated_at: Number(row.updated_at),
+    version: Number(row.version),
+  };
+  if (row.vector !== undefined && row.vector !== null) m.vector = Float32Array.from(row.vector as Iterable<number>);
+  return m;
+}
+
+const RETRYABLE = /commit conflict|conflict|retryable|concurrent|too many open files|temporarily/i;
+
+/**
+ * LanceDB already retries commit conflicts itself; this outer loop covers what
+ * escapes it (e.g. a compaction committing at the same moment), with backoff,
+ * and turns what is left into a StorageError that items report as STORAGE_ERROR.
+ */
+export async function withRetry<T>(what: string, fn: () => Promise<T>, attempts = 5): Promise<T> {
+  let delay = 25;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (attempt >= attempts || !RETRYABLE.test(message)) {
+        throw new StorageError(`${what} failed after ${attempt} attempt(s): ${message}`, { cause: err });
+      }
+      log.warn(`${what} attempt ${attempt} failed (${message}); retrying in ${delay} ms`);
+      await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
+      delay *= 2;
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import type { Database } from './db.js';
+import { withRetry } from './memories.js';
+import { and, col, sqlStr } from './sql.js';
+
+export interface SessionRow {
+  session_id: string;
+  agent_id: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  origin: string;
+}
+
+/** Persistence of sessions; who may do what is decided in `scope/`. */
+export class SessionStore {
+  constructor(private readonly db: Database) {}
+
+  async insert(row: SessionRow): Promise<void> {
+    await this.db.lock.run(() => withRetry('session create', () => this.db.sessions.add([{ ...row }])));
+  }
+
+  /** The session whose token has this SHA-256 hex digest, if any. Reads the latest version. */
+  async byTokenHash(tokenHash: string): Promise<SessionRow | undefined> {
+    const rows = await this.db.sessions.query().where(`${col('token_hash')} = ${sqlStr(tokenHash)}`).limit(1).toArray();
+    return rows[0] === undefined ? undefined : fromRow(rows[0]);
+  }
+
+  async byId(sessionId: string): Promise<SessionRow | undefined> {
+    const rows = await this.db.sessions.query().where(`${col('session_id')} = ${sqlStr(sessionId)}`).limit(1).toArray();
+    return rows[0] === undefined ? undefined : fromRow(rows[0]);
+  }
+
+  async list(agentId?: string): Promise<SessionRow[]> {
+    const q = this.db.sessions.query();
+    const rows = await (agentId === undefined ? q : q.where(`${col('agent_id')} = ${sqlStr(agentId)}`)).toArray();
+    return rows.map(fromRow).sort((a, b) => a.created_at - b.created_at);
+  }
+
+  /** Marks a session revoked; false when there is no such (unrevoked) session. */
+  async revoke(sessionId: string, now: number): Promise<boolean> {
+    return this.db.lock.run(async () => {
+      const result = await withRetry('session revoke', () =>
+        this.db.sessions.update({
+          where: and(`${col('session_id')} = ${sqlStr(sessionId)}`, `${col('revoked_at')} IS NULL`),
+          values: { revoked_at: now },
+        }),
+      );
+      return result.rowsUpdated > 0;
+    });
+  }
+
+  /** Counts sessions per agent (for `stats`). */
+  async countByAgent(): Promise<Map<string, number>> {
+    const rows = await this.db.sessions.query().select(['agent_id']).toArray();
+    const counts = new Map<string, number>();
+    for (const r of rows) counts.set(String(r.agent_id), (counts.get(String(r.agent_id)) ?? 0) + 1);
+    return counts;
+  }
+}
+
+function fromRow(r: Record<string, unknown>): SessionRow {
+  return {
+    session_id: String(r.session_id),
+    agent_id: String(r.agent_id),
+    token_hash: String(r.token_hash),
+    created_at: Number(r.created_at),
+    expires_at: Number(r.expires_at),
+    revoked_at: r.revoked_at === null || r.revoked_at === undefined ? null : Number(r.revoked_at),
+    origin: String(r.origin),
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * LanceDB filters are raw DataFusion SQL with no bind parameters: a value pasted
+ * in raw is an injection (`' OR 1=1 --` matched every row in a probe). Every
+ * value that reaches a filter goes through one of these helpers, and column
+ * names come only from the whitelist below.
+ */
+
+/** A SQL string literal. Doubling `'` is the only escape DataFusion honours; backslashes are literal. */
+export function sqlStr(value: string): string {
+  // NUL cannot be represented in the literal; no valid value of ours contains one.
+  if (value.includes('\u0000')) throw new Error('NUL character in a SQL string value');
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+export function sqlStrList(values: readonly string[]): string {
+  return values.map(sqlStr).join(', ');
+}
+
+/** A timestamp literal from epoch milliseconds (an integer, so nothing to escape). */
+export function sqlTimestamp(ms: number): string {
+  if (!Number.isSafeInteger(ms)) throw new Error(`not an epoch-ms integer: ${ms}`);
+  return `to_timestamp_millis(${ms})`;
+}
+
+export function sqlNumber(n: number): string {
+  if (!Number.isFinite(n)) throw new Error(`not a finite number: ${n}`);
+  return String(n);
+}
+
+const COLUMNS = new Set([
+  'pk',
+  'id',
+  'namespace',
+  'agent_id',
+  'session_id',
+  'ord',
+  'content',
+  'content_hash',
+  'search_text',
+  'type',
+  'title',
+  'tags',
+  'metadata',
+  'confidence',
+  'importance',
+  'source',
+  'provenance',
+  'pinned',
+  'immutable',
+  'expires_at',
+  'created_at',
+  'updated_at',
+  'version',
+  'token_hash',
+  'revoked_at',
+  'key',
+]);
+
+/** A quoted column name, refused unless it is one of ours. */
+export function col(name: string): string {
+  if (!COLUMNS.has(name)) throw new Error(`unknown column in a filter: ${name}`);
+  return `"${name}"`;
+}
+
+export const and = (...parts: Array<string | undefined | false>): string =>
+  parts.filter((p): p is string => typeof p === 'string' && p !== '').map((p) => `(${p})`).join(' AND ');

@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Text rules shared by writes and searches: the full-text index settings, what
+ * the index sees of a memory, and the normalisation behind dedupe.
+ */
+
+/** LanceDB's own tokenizer does the linguistics: English stemming, stop words, accent folding. */
+export const ftsIndexOptions = {
+  baseTokenizer: 'simple',
+  language: 'English',
+  lowercase: true,
+  stem: true,
+  removeStopWords: true,
+  asciiFolding: true,
+  withPosition: false,
+} as const;
+
+/** Contract §4: Unicode NFKC, trimmed, runs of whitespace made one space, case-folded. */
+export function normalizeContent(content: string): string {
+  return content.normalize('NFKC').trim().replace(/\s+/gu, ' ').toLowerCase();
+}
+
+export function contentHash(content: string): string {
+  return createHash('sha256').update(normalizeContent(content)).digest('hex');
+}
+
+const MAX_METADATA_TEXT = 200;
+
+/**
+ * What the full-text index sees: the title, the content, and short string
+ * values of the metadata (a date, a place, a speaker): words an agent searches
+ * by that are often not in the content itself.
+ */
+export function searchText(content: string, title: string | null, metadata: Record<string, unknown>): string {
+  const parts: string[] = [];
+  if (title) parts.push(title);
+  parts.push(content);
+  for (const value of Object.values(metadata)) {
+    if (typeof value === 'string' && value.length <= MAX_METADATA_TEXT) parts.push(value);
+  }
+  return parts.join('\n');
+}
+
+/**
+ * Full-text queries are plain words: LanceDB's query parser returns nothing (or
+ * fails) on punctuation-heavy input such as `a:b (c) "d AND OR`, so a query
+ * keeps only letters, digits and spaces.
+ */
+export function ftsQueryText(query: string): string {
+  return query
+    .normalize('NFKC')
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+}

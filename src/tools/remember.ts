@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import { maxRetriesOption } from '../batch/options.js';
+import { defineTool, type Outcome } from '../batch/tool.js';
+import { ErrorCode, itemError } from '../errors.js';
+import { DEFAULTS, type StoredMemory } from '../model.js';
+import { newMemoryId } from '../scope/ids.js';
+import { contentHash } from '../store/text.js';
+import * as f from './fields.js';
+import { CallVectors, callerVector, isItemError } from './vectors.js';
+
+export const rememberItemSchema = z
+  .object({
+    id: f.memoryId.optional().describe('Your own id (upsert: if it exists in this namespace the memory is replaced). Omit to get mem_<ULID>'),
+    content: f.content,
+    type: f.type.default(DEFAULTS.type),
+    title: f.title.optional(),
+    tags: f.tags.default([]),
+    metadata: f.metadata.default({}),
+    confidence: f.confidence.default(DEFAULTS.confidence),
+    importance: f.importance.default(DEFAULTS.importance),
+    source: f.source.default(DEFAULTS.source),
+    provenance: f.provenance.default(DEFAULTS.provenance),
+    pinned: f.pinned.default(false),
+    immutable: f.immutable.default(false),
+    expires_at: f.expiresAt.optional(),
+    ttl_seconds: f.ttlSeconds.optional(),
+    embedding: f.embedding.optional(),
+  })
+  .strict()
+  .refine((m) => m.expires_at === undefined || m.expires_at === null || m.ttl_seconds === undefined, {
+    message: 'give expires_at or ttl_seconds, not both',
+    path: ['ttl_seconds'],
+  });
+export type RememberItem = z.infer<typeof rememberItemSchema>;
+
+const path = (index: number, field?: string) => `memories[${index}]${field ? `.${field}` : ''}`;
+
+export const rememberTool = defineTool<RememberItem, { dedupe: boolean; max_retries: number }>({
+  name: 'batch_remember',
+  title: 'Remember memories',
+  description:
+    'Store 1–100 new long-term memories in one call (facts, preferences, events, instructions). Each item needs only `content`: ' +
+    'one self-contained statement. Memories with the same normalised content as one already stored are not stored twice: the item ' +
+    'reports action "deduplicated" with the existing id. Give your own `id` to make a retried call safe (an existing id is updated, ' +
+    'not duplicated). Results come back one per item, in input order; a bad item fails alone.',
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  itemsKey: 'memories',
+  itemsDescription: 'The memories to store, 1 to MEMLANE_MAX_BATCH (default 100) items',
+  itemSchema: rememberItemSchema,
+  options: {
+    dedupe: z.boolean().default(true).describe('false: store even when the same normalised content is already stored (default true)'),
+    max_retries: maxRetriesOption,
+  },
+  resultShape: { version: z.number().int().optional().describe('The stored version after this call') },
+  idOf: (item) => item.id,
+
+  async run(items, ctx) {
+    const { store, embedder } = ctx.services;
+    const { scope, now } = ctx;
+    const outcomes = new Map<number, Outcome>();
+    const vectors = new CallVectors(embedder, { signal: ctx.deadline.signal, maxRetries: ctx.options.max_retries });
+
+    // Checks that need no database: the caller's vector and the expiry time.
+    const ready = items.flatMap(({ index, item }) => {
+      const expires = expiryOf(item, now);
+      if (expires !== undefined && expires !== null && expires <= now) {
+        outcomes.set(index, { status: 'error', error: itemError(ErrorCode.Validation, 'expires_at must be in the future', path(index, 'expires_at')) });
+        return [];
+      }
+      let vector: Float32Array | undefined;
+      if (item.embedding) {
+        const v = callerVector(item.embedding, store.dim, path(index, 'embedding'));
+        if (isItemError(v)) {
+          outcomes.set(index, { status: 'error', error: v });
+          return [];
+        }
+        vector = v;
+      }
+      return [{ index, item, hash: contentHash(item.content), expires: expires ?? null, vector }];
+    });
+
+    // Embed outside the write lock (it is the slow part), skipping content that is already stored.
+    const known = ctx.options.dedupe ? await store.idsByContentHash(scope.namespace, ready.map((r) => r.hash), now) : new Map();
+    await vectors.ensure(ready.filter((r) => !r.vector && (r.item.id !== undefined || !known.has(r.hash))).map((r) => r.item.content));
+    ctx.deadline.check('writing');
+
+    return store.exclusive(async () => {
+      // Decide against the latest committed state: another process may have written meanwhile.
+      const clientIds = ready.flatMap((r) => (r.item.id === undefined ? [] : [r.item.id]));
+      const existing = await store.getMany(scope.namespace, clientIds, now, { withVector: true });
+      const byHash = ctx.options.dedupe ? await store.idsByContentHash(scope.namespace, ready.map((r) => r.hash), now) : new Map<string, string>();
+      // Content that only this call will create, so "earlier in this call" dedupes too.
+      const creating = new Map<string, string>();
+      let ord = await store.nextOrd(scope.namespace, scope.session_id);
+      // Content that became new since the first look needs a vector now.
+      await vectors.ensure(ready.filter((r) => !r.vector && !existing.has(r.item.id ?? '') && !byHash.has(r.hash)).map((r) => r.item.content));
+
+      const writes = new Map<number, StoredMemory>();
+      for (const { index, item, hash, expires, vector: given } of ready) {
+        const current = item.id === undefined ? undefined : existing.get(item.id);
+        if (current?.immutable) {
+          outcomes.set(index, { status: 'error', id: current.id, error: itemError(ErrorCode.Immutable, `memory ${current.id} is immutable and cannot be replaced`, path(index, 'id')) });
+          continue;
+        }
+        if (!current && ctx.options.dedupe) {
+          const same = byHash.get(hash) ?? creating.get(hash);
+          if (same !== undefined) {
+            outcomes.set(index, { status: 'ok', id: same, action: 'deduplicated', reason: `same content as memory ${same}` });
+            continue;
+          }
+        }
+        let vector = given ?? (current && current.content_hash === hash && !item.embedding ? current.vector : undefined);
+        if (!vector) {
+          const v = vectors.get(item.content, path(index, 'content'));
+          if (isItemError(v)) {
+            outcomes.set(index, { status: 'error', ...(item.id !== undefined && { id: item.id }), error: v });
+            continue;
+          }
+          vector = v;
+        }
+        const memory: StoredMemory = {
+          id: current?.id ?? item.id ?? newMemoryId(),
+          namespace: scope.namespace,
+          agent_id: scope.agent_id,
+          session_id: current?.session_id ?? scope.session_id,
+          ord: current?.ord ?? ord++,
+          content: item.content,
+          content_hash: hash,
+          type: item.type,
+          title: item.title ?? null,
+          tags: item.tags,
+          metadata: item.metadata,
+          confidence: item.confidence,
+          importance: item.importance,
+          source: item.source,
+          provenance: item.provenance,
+          pinned: item.pinned,
+          immutable: item.immutable,
+          expires_at: expires,
+          created_at: current?.created_at ?? now,
+          updated_at: now,
+          version: current ? current.version + 1 : 1,
+          vector,
+        };
+        writes.set(index, memory);
+        if (!current) creating.set(hash, memory.id);
+        outcomes.set(index, { status: 'ok', id: memory.id, action: current ? 'updated' : 'created', extra: { version: memory.version } });
+      }
+
+      const writable = ctx.settle(outcomes);
+      ctx.deadline.check('commit');
+      await store.upsert([...writable].flatMap((i) => writes.get(i) ?? []));
+      return outcomes;
+    });
+  },
+});
+
+/** expires_at (ISO or null) or ttl_seconds → epoch ms, null (never), or undefined (not given). */
+export function expiryOf(item: { expires_at?: string | null | undefined; ttl_seconds?: number | undefined }, now: number): number | null | undefined {
+  if (item.ttl_seconds !== undefined) return now + item.ttl_seconds * 1000;
+  if (item.expires_at === undefined) return undefined;
+  return item.expires_at === null ? null : Date.parse(item.expires_at);
+}

@@ -1,0 +1,151 @@
+import { z } from 'zod';
+import { maxRetriesOption } from '../batch/options.js';
+import { defineTool, type Outcome } from '../batch/tool.js';
+import { ErrorCode, itemError } from '../errors.js';
+import { LIMITS, type StoredMemory } from '../model.js';
+import { contentHash } from '../store/text.js';
+import * as f from './fields.js';
+import { jsonEqual, mergePatch } from './merge-patch.js';
+import { expiryOf } from './remember.js';
+import { CallVectors, callerVector, isItemError } from './vectors.js';
+
+const changeFields = {
+  content: f.content.optional(),
+  type: f.type.optional(),
+  title: f.title.nullable().optional().describe('New title; null removes it'),
+  tags: f.tags.optional().describe('Replaces the tags (up to 32, 1–64 characters each)'),
+  metadata: f.metadataPatch.optional(),
+  confidence: f.confidence.optional(),
+  importance: f.importance.optional(),
+  source: f.source.optional(),
+  provenance: f.provenance.optional(),
+  pinned: f.pinned.optional(),
+  immutable: f.immutable.optional(),
+  expires_at: f.expiresAt.optional(),
+  ttl_seconds: f.ttlSeconds.optional(),
+  embedding: f.embedding.optional(),
+};
+
+export const updateItemSchema = z
+  .object({ id: f.memoryId, ...changeFields, expected_version: f.expectedVersion.optional() })
+  .strict()
+  .refine((u) => Object.keys(changeFields).some((k) => (u as Record<string, unknown>)[k] !== undefined), {
+    message: 'give at least one field to change besides id and expected_version',
+  })
+  .refine((u) => u.expires_at === undefined || u.expires_at === null || u.ttl_seconds === undefined, {
+    message: 'give expires_at or ttl_seconds, not both',
+    path: ['ttl_seconds'],
+  });
+export type UpdateItem = z.infer<typeof updateItemSchema>;
+
+const path = (index: number, field?: string) => `updates[${index}]${field ? `.${field}` : ''}`;
+
+export const updateTool = defineTool<UpdateItem, { max_retries: number }>({
+  name: 'batch_update',
+  title: 'Update memories',
+  description:
+    'Change 1–100 existing memories by id in one call. Give only the fields to change; `metadata` is merged as a JSON Merge Patch ' +
+    '(a key set to null is removed), `expires_at: null` clears expiry, and changed content is re-embedded. Pass `expected_version` ' +
+    '(from batch_get or an earlier result) to fail with VERSION_CONFLICT instead of overwriting someone else\'s change. ' +
+    'Immutable memories report IMMUTABLE; unknown ids report NOT_FOUND. One result per item, in input order.',
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  itemsKey: 'updates',
+  itemsDescription: 'The changes, one per memory id, 1 to MEMLANE_MAX_BATCH (default 100) items',
+  itemSchema: updateItemSchema,
+  options: { max_retries: maxRetriesOption },
+  resultShape: { version: z.number().int().optional().describe('The stored version after this call') },
+  idOf: (item) => item.id,
+
+  async run(items, ctx) {
+    const { store, embedder } = ctx.services;
+    const { scope, now } = ctx;
+    const outcomes = new Map<number, Outcome>();
+    const vectors = new CallVectors(embedder, { signal: ctx.deadline.signal, maxRetries: ctx.options.max_retries });
+    const ids = items.map(({ item }) => item.id);
+
+    // Embed changed content outside the write lock; the vector depends only on the text.
+    const before = await store.getMany(scope.namespace, ids, now);
+    await vectors.ensure(
+      items.filter(({ item }) => item.content !== undefined && !item.embedding && before.get(item.id)?.content !== item.content).map(({ item }) => item.content!),
+    );
+    ctx.deadline.check('writing');
+
+    return store.exclusive(async () => {
+      const current = await store.getMany(scope.namespace, ids, now, { withVector: true });
+      const writes = new Map<number, StoredMemory>();
+      for (const { index, item } of items) {
+        const result = applyUpdate(index, item, current.get(item.id), now, store.dim, vectors);
+        if ('error' in result) {
+          outcomes.set(index, { status: 'error', id: item.id, error: result.error });
+        } else if (result.changed) {
+          writes.set(index, result.memory);
+          outcomes.set(index, { status: 'ok', id: item.id, action: 'updated', extra: { version: result.memory.version } });
+        } else {
+          outcomes.set(index, { status: 'ok', id: item.id, action: 'unchanged', extra: { version: result.memory.version } });
+        }
+      }
+      const writable = ctx.settle(outcomes);
+      ctx.deadline.check('commit');
+      await store.upsert([...writable].flatMap((i) => writes.get(i) ?? []));
+      return outcomes;
+    });
+  },
+});
+
+type Applied = { error: ReturnType<typeof itemError> } | { memory: StoredMemory; changed: boolean };
+
+function applyUpdate(index: number, item: UpdateItem, current: StoredMemory | undefined, now: number, dim: number, vectors: CallVectors): Applied {
+  if (!current) return { error: itemError(ErrorCode.NotFound, `no memory with id "${item.id}"`, path(index, 'id')) };
+  if (current.immutable) return { error: itemError(ErrorCode.Immutable, `memory ${item.id} is immutable and cannot be updated`, path(index, 'id')) };
+  if (item.expected_version !== undefined && item.expected_version !== current.version) {
+    return {
+      error: itemError(ErrorCode.VersionConflict, `memory ${item.id} is at version ${current.version}, not ${item.expected_version}; read it again and retry`, path(index, 'expected_version')),
+    };
+  }
+
+  const next: StoredMemory = { ...current };
+  if (item.content !== undefined) {
+    next.content = item.content;
+    next.content_hash = contentHash(item.content);
+  }
+  if (item.type !== undefined) next.type = item.type;
+  if (item.title !== undefined) next.title = item.title;
+  if (item.tags !== undefined) next.tags = item.tags;
+  if (item.metadata !== undefined) {
+    next.metadata = mergePatch(current.metadata, item.metadata) as Record<string, unknown>;
+    if (Buffer.byteLength(JSON.stringify(next.metadata)) > LIMITS.metadataBytes) {
+      return { error: itemError(ErrorCode.PayloadTooLarge, `metadata after the patch exceeds ${LIMITS.metadataBytes} bytes as JSON`, path(index, 'metadata')) };
+    }
+  }
+  for (const key of ['confidence', 'importance', 'source', 'provenance', 'pinned', 'immutable'] as const) {
+    if (item[key] !== undefined) (next as unknown as Record<string, unknown>)[key] = item[key];
+  }
+  const expires = expiryOf(item, now);
+  if (expires !== undefined) {
+    if (expires !== null && expires <= now) return { error: itemError(ErrorCode.Validation, 'expires_at must be in the future', path(index, 'expires_at')) };
+    next.expires_at = expires;
+  }
+
+  if (item.embedding) {
+    const v = callerVector(item.embedding, dim, path(index, 'embedding'));
+    if (isItemError(v)) return { error: v };
+    next.vector = v;
+  } else if (next.content !== current.content) {
+    const v = vectors.get(next.content, path(index, 'content'));
+    if (isItemError(v)) return { error: v };
+    next.vector = v;
+  }
+
+  if (!differs(current, next)) return { memory: current, changed: false };
+  next.version = current.version + 1;
+  next.updated_at = now;
+  return { memory: next, changed: true };
+}
+
+const COMPARED = ['content', 'type', 'title', 'confidence', 'importance', 'source', 'provenance', 'pinned', 'immutable', 'expires_at'] as const;
+
+function differs(a: StoredMemory, b: StoredMemory): boolean {
+  if (COMPARED.some((k) => a[k] !== b[k])) return true;
+  if (!jsonEqual(a.tags, b.tags) || !jsonEqual(a.metadata, b.metadata)) return true;
+  return a.vector !== b.vector && !(a.vector && b.vector && a.vector.every((x, i) => x === b.vector![i]));
+}
