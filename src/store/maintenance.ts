@@ -11,7 +11,7 @@ import { isLocalUri, type Database } from './db.js';
  * rows into the indexes: in the background when a table passes a threshold, or
  * on demand (`memlane compact`). Only one process maintains at a time.
  */
-export const THRESHOLDS = { smallFragments: 16, versions: 64 } as const;
+export const THRESHOLDS = { smallFragments: 16, versions: 64, unindexedRows: 2_000 } as const;
 
 export interface TableReport {
   table: string;
@@ -96,6 +96,11 @@ export class Maintainer {
 async function needsCompaction(table: Table): Promise<boolean> {
   const stats = await table.stats();
   if (stats.fragmentStats.numSmallFragments >= THRESHOLDS.smallFragments) return true;
+  // Rows written after an index was built are searched by brute force until optimize folds them in.
+  for (const index of await table.listIndices()) {
+    const unindexed = (await table.indexStats(index.name))?.numUnindexedRows ?? 0;
+    if (unindexed >= THRESHOLDS.unindexedRows) return true;
+  }
   return (await table.listVersions()).length >= THRESHOLDS.versions;
 }
 
