@@ -20,9 +20,9 @@ export interface App {
   close(): Promise<void>;
 }
 
-export async function openApp(config: Config, opts: { embedder?: Embedder; maintenance?: boolean } = {}): Promise<App> {
+export async function openApp(config: Config, opts: { embedder?: Embedder; maintenance?: boolean; adopt?: boolean } = {}): Promise<App> {
   const embedder = opts.embedder ?? (await createEmbedder(config.embedder));
-  const db = await Database.open(config.dbUri, { provider: embedder.provider, model: embedder.model, dim: embedder.dim });
+  const db = await Database.open(config.dbUri, { provider: embedder.provider, model: embedder.model, dim: embedder.dim }, { adopt: opts.adopt ?? false });
   const store = new MemoryStore(db);
   const maintainer = new Maintainer(db, opts.maintenance === false ? 0 : config.maintenanceIntervalMs);
   maintainer.start();

@@ -1,18 +1,25 @@
 #!/usr/bin/env node
+import './quiet.js';
 import { openApp } from './app.js';
+import type { Command } from './commands/command.js';
+import { compactCommand, statsCommand } from './commands/maintenance.js';
+import { reembedCommand } from './commands/reembed.js';
 import { sessionCommand } from './commands/session.js';
+import { exportCommand, importCommand } from './commands/transfer.js';
 import { USAGE, UsageError } from './commands/usage.js';
 import { ConfigError, loadConfig } from './config.js';
 import { EmbedderMismatchError } from './store/db.js';
 import { serveStdio } from './transport/stdio.js';
 import { VERSION } from './version.js';
 
-// Lance's Rust core logs to stderr; keep it to real errors unless asked.
-process.env.LANCEDB_LOG ??= 'error';
-
 /** Commands that open the database, run, and close it again. */
-const commands: Record<string, (app: Awaited<ReturnType<typeof openApp>>, argv: string[]) => Promise<number>> = {
-  session: (app, argv) => sessionCommand(app, argv, process.stdout),
+const commands: Record<string, Command<any>> = {
+  session: sessionCommand,
+  stats: statsCommand,
+  compact: compactCommand,
+  export: exportCommand,
+  import: importCommand,
+  reembed: reembedCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -25,16 +32,23 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
+  if (command === 'serve') {
+    if (rest.includes('--http')) throw new UsageError('Streamable HTTP is not built yet in this version; run `memlane` for stdio');
+    if (rest.length > 0) throw new UsageError(`unknown arguments to serve: ${rest.join(' ')}`);
+  } else if (command !== undefined && !commands[command]) {
+    throw new UsageError(`unknown command "${command}"`);
+  }
   const config = loadConfig();
-  if (command === undefined) {
+  if (command === undefined || command === 'serve') {
     await serveStdio(config);
     return -1; // keep running until stdin closes or a signal arrives
   }
-  const run = commands[command];
-  if (!run) throw new UsageError(`unknown command "${command}"`);
-  const app = await openApp(config, { maintenance: false });
+  const cmd = commands[command]!;
+  // Arguments first: a usage mistake must not create or open a database.
+  const args = cmd.parse(rest);
+  const app = await openApp(config, { maintenance: false, ...cmd.open });
   try {
-    return await run(app, rest);
+    return await cmd.run(app, args);
   } finally {
     await app.close();
   }

@@ -12,7 +12,13 @@ usage:
   memlane session list [--agent <id>] [--json]
   memlane session revoke <session_id>       counts in every running server at its next call
   memlane stats [--json]                    memories, sessions, versions, fragments, indexes
-  memlane compact                           compact, prune old versions, update indexes now
+  memlane compact [--json]                  remove expired memories, compact, prune old versions,
+                                            update indexes now (deleted content leaves the disk)
+  memlane export --agent <id> [--out FILE] [--vectors]
+                                            JSON Lines, one memory per line
+  memlane import FILE [--agent <id>]        upsert by id (importing twice changes nothing)
+  memlane reembed                           re-embed every memory with the configured embedder
+                                            (resumable; stop running servers first)
   memlane --help | --version
 
 configuration (environment): MEMLANE_DB, MEMLANE_EMBEDDER (local|openai), OPENAI_API_KEY,

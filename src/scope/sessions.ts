@@ -46,6 +46,10 @@ export class Sessions {
     return this.store.list(agentId);
   }
 
+  countByAgent(): Promise<Map<string, number>> {
+    return this.store.countByAgent();
+  }
+
   revoke(sessionId: string): Promise<boolean> {
     return this.store.revoke(sessionId, Date.now());
   }

@@ -2,6 +2,7 @@ import * as lancedb from '@lancedb/lancedb';
 import { mkdirSync } from 'node:fs';
 import { META, MEMORIES, SCHEMA_VERSION, SESSIONS, memoriesSchema, metaSchema, sessionsSchema } from './schema.js';
 import { WriteLock } from './lock.js';
+import { col, sqlStrList } from './sql.js';
 import { ftsIndexOptions } from './text.js';
 
 export interface EmbedderInfo {
@@ -82,25 +83,37 @@ export class Database {
       }
     }
 
+    // `reembed` writes a new memories table and switches to it; meta says which is current.
+    const memoriesName = stored.get('memories_table') ?? MEMORIES;
     const tables = await lock.run(async () => {
       const current = new Set(await conn.tableNames());
-      const memories = await openOrCreate(conn, current, MEMORIES, memoriesSchema(recorded.dim), async (t) => {
-        await t.createIndex('search_text', { config: lancedb.Index.fts(ftsIndexOptions) });
-        await t.createIndex('pk', { config: lancedb.Index.btree() });
-      });
+      const memories = await openOrCreateMemories(conn, current, memoriesName, recorded.dim);
       const sessions = await openOrCreate(conn, current, SESSIONS, sessionsSchema);
       return { memories, sessions };
     });
     return new Database(uri, conn, tables.memories, tables.sessions, meta, lock, recorded);
   }
 
-  /** Records a new embedder after `reembed` rewrote every vector. */
-  async setEmbedder(info: EmbedderInfo): Promise<void> {
-    await this.meta.mergeInsert('key').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute([
-      { key: 'embedder_provider', value: info.provider },
-      { key: 'embedder_model', value: info.model },
-      { key: 'embedder_dim', value: String(info.dim) },
-    ]);
+  async getMeta(key: string): Promise<string | undefined> {
+    return (await readMeta(this.meta)).get(key);
+  }
+
+  /** Sets (or, with null, removes) meta keys in one commit. */
+  async setMeta(values: Record<string, string | null>): Promise<void> {
+    const set = Object.entries(values).flatMap(([key, value]) => (value === null ? [] : [{ key, value }]));
+    const removed = Object.entries(values).flatMap(([key, value]) => (value === null ? [key] : []));
+    if (set.length > 0) await this.meta.mergeInsert('key').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(set);
+    if (removed.length > 0) await this.meta.delete(`${col('key')} IN (${sqlStrList(removed)})`);
+  }
+
+  /** Switches to another memories table (after `reembed` filled it) and records its embedder, in one meta commit. */
+  async switchMemories(name: string, embedder: EmbedderInfo): Promise<void> {
+    await this.setMeta({
+      memories_table: name,
+      embedder_provider: embedder.provider,
+      embedder_model: embedder.model,
+      embedder_dim: String(embedder.dim),
+    });
   }
 
   close(): void {
@@ -122,6 +135,14 @@ async function openOrCreate(
   const table = await conn.createEmptyTable(name, schema, { mode: 'create', existOk: true });
   if (onCreate && (await table.listIndices()).length === 0) await onCreate(table);
   return table;
+}
+
+/** Opens a memories table, creating it with its full-text and key indexes when missing. */
+export async function openOrCreateMemories(conn: lancedb.Connection, names: Set<string>, name: string, dim: number): Promise<lancedb.Table> {
+  return openOrCreate(conn, names, name, memoriesSchema(dim), async (t) => {
+    await t.createIndex('search_text', { config: lancedb.Index.fts(ftsIndexOptions) });
+    await t.createIndex('pk', { config: lancedb.Index.btree() });
+  });
 }
 
 async function readMeta(meta: lancedb.Table): Promise<Map<string, string>> {

@@ -51,16 +51,33 @@ export class MemoryStore {
     return found;
   }
 
-  /** Every stored row (live or expired) of `namespace` with these ids: what an upsert would overwrite. */
-  async existingIds(namespace: string, ids: readonly string[]): Promise<Set<string>> {
-    const out = new Set<string>();
+  /** Every stored row of `namespace` with these ids, expired ones included, with vectors (for import). */
+  async getAll(namespace: string, ids: readonly string[]): Promise<Map<string, StoredMemory>> {
+    const found = new Map<string, StoredMemory>();
     const unique = [...new Set(ids)];
     for (let i = 0; i < unique.length; i += IN_CHUNK) {
       const pks = unique.slice(i, i + IN_CHUNK).map((id) => pkOf(namespace, id));
-      const rows = await this.table.query().where(`${col('pk')} IN (${sqlStrList(pks)})`).select(['id']).toArray();
-      for (const row of rows) out.add(String(row.id));
+      const rows = await this.table.query().where(`${col('pk')} IN (${sqlStrList(pks)})`).select([...recordColumns, 'vector']).toArray();
+      for (const row of rows) found.set(String(row.id), fromRow(row));
     }
-    return out;
+    return found;
+  }
+
+  /** Every memory of `namespace` (expired ones too), a page at a time, in session and write order. */
+  async *scan(namespace: string, pageSize: number, opts: { withVector?: boolean } = {}): AsyncGenerator<StoredMemory[]> {
+    const columns = opts.withVector ? [...recordColumns, 'vector'] : [...recordColumns];
+    for (let offset = 0; ; offset += pageSize) {
+      const rows = await this.table
+        .query()
+        .where(`${col('namespace')} = ${sqlStr(namespace)}`)
+        .select(columns)
+        .orderBy([{ columnName: 'created_at', ascending: true }, { columnName: 'session_id', ascending: true }, { columnName: 'ord', ascending: true }, { columnName: 'id', ascending: true }])
+        .limit(pageSize)
+        .offset(offset)
+        .toArray();
+      if (rows.length === 0) return;
+      yield rows.map(fromRow);
+    }
   }
 
   /** Live memories of `namespace` whose normalised content hashes are given: hash → id. */
@@ -107,6 +124,16 @@ export class MemoryStore {
     if (ids.length === 0) return;
     const pks = ids.map((id) => pkOf(namespace, id));
     await withRetry('delete', () => this.table.delete(`${col('pk')} IN (${sqlStrList(pks)})`));
+  }
+
+  /** Deletes memories that expired before `now` (they are never returned anyway). */
+  async purgeExpired(now: number): Promise<number> {
+    return this.exclusive(async () => {
+      const where = `${col('expires_at')} IS NOT NULL AND ${col('expires_at')} <= ${sqlTimestamp(now)}`;
+      const count = await this.table.countRows(where);
+      if (count > 0) await withRetry('purge expired', () => this.table.delete(where));
+      return count;
+    });
   }
 
   private toRow(m: StoredMemory): Record<string, unknown> {

@@ -358,7 +358,7 @@ describe('batch_search: context and boost', () => {
     }
   });
 
-  it('a boosted search still ranks an exact match above unrelated memories', async () => {
+  it('in text mode with an importance boost, a memory sharing no word with the query never outranks an exact match', async () => {
     // Boosts are a weighted average with the memory's own signals; an unrelated
     // memory (no query word at all) must not overtake an exact match.
     const w = uniqueWord('bsu');

@@ -1,0 +1,210 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { z } from 'zod';
+import type { App } from '../app.js';
+import { issuesToError } from '../batch/issues.js';
+import { toRecord, type StoredMemory } from '../model.js';
+import { agentIdSchema, namespaceOf, sessionIdSchema } from '../scope/ids.js';
+import { contentHash } from '../store/text.js';
+import * as f from '../tools/fields.js';
+import { jsonEqual } from '../tools/merge-patch.js';
+import { defineCommand, parseOrUsage } from './command.js';
+import { progressBar } from './progress.js';
+import { UsageError } from './usage.js';
+
+/**
+ * `memlane export` / `memlane import` (contract §6): JSON Lines, one memory a
+ * line with every field of §2, plus `ord` (its write order in its session, so
+ * neighbours survive the trip) and, with --vectors, `vector`.
+ */
+const iso = z.iso.datetime({ offset: true });
+export const exportLineSchema = z
+  .object({
+    id: f.memoryId,
+    content: f.content,
+    type: f.type,
+    title: f.title.nullable(),
+    tags: f.tags,
+    metadata: f.metadata,
+    confidence: f.confidence,
+    importance: f.importance,
+    source: f.source,
+    provenance: f.provenance,
+    pinned: f.pinned,
+    immutable: f.immutable,
+    expires_at: iso.nullable(),
+    agent_id: agentIdSchema,
+    namespace: z.string(),
+    session_id: sessionIdSchema,
+    created_at: iso,
+    updated_at: iso,
+    version: z.number().int().min(1),
+    ord: z.number().int().min(1).optional(),
+    vector: z.array(z.number()).optional(),
+  })
+  .strict()
+  .refine((m) => m.namespace === namespaceOf(m.agent_id), { message: 'namespace must be "agent:" + agent_id', path: ['namespace'] });
+
+const PAGE = 500;
+
+export const exportCommand = defineCommand<{ agent: string; out?: string; vectors: boolean }>({
+  parse(argv) {
+    const { values } = parseOrUsage({
+      args: argv,
+      options: { agent: { type: 'string' }, out: { type: 'string' }, vectors: { type: 'boolean', default: false } },
+      strict: true,
+    });
+    const agent = agentIdSchema.safeParse(values.agent);
+    if (!agent.success) throw new UsageError('--agent <id> is required (1–64 of A-Z a-z 0-9 . _ -)');
+    return { agent: agent.data, ...(values.out !== undefined && { out: values.out }), vectors: values.vectors };
+  },
+  async run(app, args) {
+    const out = args.out ? createWriteStream(args.out) : process.stdout;
+    let count = 0;
+    for await (const page of app.store.scan(namespaceOf(args.agent), PAGE, { withVector: args.vectors })) {
+      for (const m of page) {
+        const line = { ...toRecord(m), ord: m.ord, ...(args.vectors && m.vector && { vector: Array.from(m.vector) }) };
+        if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain');
+        count++;
+      }
+    }
+    if (args.out) await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((err?: Error | null) => (err ? reject(err) : resolve())));
+    process.stderr.write(`exported ${count} memories of agent "${args.agent}"${args.out ? ` to ${args.out}` : ''}\n`);
+    return 0;
+  },
+});
+
+export const importCommand = defineCommand<{ file: string; agent?: string }>({
+  parse(argv) {
+    const { values, positionals } = parseOrUsage({ args: argv, options: { agent: { type: 'string' } }, allowPositionals: true, strict: true });
+    if (positionals.length !== 1) throw new UsageError('usage: memlane import FILE [--agent <id>]');
+    if (values.agent !== undefined && !agentIdSchema.safeParse(values.agent).success) throw new UsageError('--agent must be 1–64 of A-Z a-z 0-9 . _ -');
+    return { file: positionals[0]!, ...(values.agent !== undefined && { agent: values.agent }) };
+  },
+  async run(app, args) {
+    const result = await importFile(app, args.file, args.agent, (line, reason) => process.stderr.write(`line ${line}: ${reason}\n`));
+    process.stderr.write(`${result.imported} imported, ${result.unchanged} already present, ${result.failed} failed\n`);
+    return result.failed > 0 ? 1 : 0;
+  },
+});
+
+export interface ImportResult {
+  imported: number;
+  unchanged: number;
+  failed: number;
+}
+
+/** Loads a JSONL export in batches, idempotently; bad lines are reported and skipped. */
+export async function importFile(app: App, file: string, agent: string | undefined, report: (line: number, reason: string) => void): Promise<ImportResult> {
+  const result: ImportResult = { imported: 0, unchanged: 0, failed: 0 };
+  const bar = progressBar('import');
+  let batch: Array<{ line: number; memory: StoredMemory; ordGiven: boolean }> = [];
+  let lineNo = 0;
+  const flush = async () => {
+    const written = await writeBatch(app, batch);
+    result.imported += written;
+    result.unchanged += batch.length - written;
+    batch = [];
+    bar.update(lineNo, lineNo);
+  };
+  for await (const text of createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })) {
+    lineNo++;
+    if (text.trim() === '') continue;
+    const parsed = parseLine(text, app.store.dim, agent);
+    if ('error' in parsed) {
+      result.failed++;
+      report(lineNo, parsed.error);
+      continue;
+    }
+    batch.push({ line: lineNo, ...parsed });
+    if (batch.length >= PAGE) await flush();
+  }
+  if (batch.length > 0) await flush();
+  bar.stop();
+  return result;
+}
+
+function parseLine(text: string, dim: number, agent: string | undefined): { memory: StoredMemory; ordGiven: boolean } | { error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { error: `not JSON (${(err as Error).message})` };
+  }
+  const parsed = exportLineSchema.safeParse(json);
+  if (!parsed.success) return { error: issuesToError(parsed.error.issues, []).message };
+  const l = parsed.data;
+  if (l.vector && (l.vector.length !== dim || !l.vector.every(Number.isFinite))) {
+    return { error: `vector has ${l.vector.length} numbers; this database's vectors have ${dim} (omit "vector" to embed again)` };
+  }
+  const agentId = agent ?? l.agent_id;
+  const memory: StoredMemory = {
+    id: l.id,
+    namespace: namespaceOf(agentId),
+    agent_id: agentId,
+    session_id: l.session_id,
+    ord: l.ord ?? 0,
+    content: l.content,
+    content_hash: contentHash(l.content),
+    type: l.type,
+    title: l.title,
+    tags: l.tags,
+    metadata: l.metadata,
+    confidence: l.confidence,
+    importance: l.importance,
+    source: l.source,
+    provenance: l.provenance,
+    pinned: l.pinned,
+    immutable: l.immutable,
+    expires_at: l.expires_at === null ? null : Date.parse(l.expires_at),
+    created_at: Date.parse(l.created_at),
+    updated_at: Date.parse(l.updated_at),
+    version: l.version,
+    ...(l.vector && { vector: Float32Array.from(l.vector) }),
+  };
+  return { memory, ordGiven: l.ord !== undefined };
+}
+
+/** Upserts one batch under the write lock; rows already identical are left alone. Returns how many were written. */
+async function writeBatch(app: App, batch: Array<{ memory: StoredMemory; ordGiven: boolean }>): Promise<number> {
+  const { store, embedder } = app;
+  // Lines that do not carry a vector are embedded outside the lock.
+  const missing = batch.filter((b) => !b.memory.vector).map((b) => b.memory.content);
+  const embedded = new Map<string, Float32Array>();
+  if (missing.length > 0) {
+    const unique = [...new Set(missing)];
+    (await embedder.embed(unique)).forEach((v, i) => embedded.set(unique[i]!, v));
+  }
+  return store.exclusive(async () => {
+    const writes: StoredMemory[] = [];
+    const byNamespace = new Map<string, typeof batch>();
+    for (const b of batch) byNamespace.set(b.memory.namespace, [...(byNamespace.get(b.memory.namespace) ?? []), b]);
+    for (const [namespace, items] of byNamespace) {
+      const existing = await store.getAll(namespace, items.map((b) => b.memory.id));
+      const nextOrd = new Map<string, number>();
+      for (const { memory, ordGiven } of items) {
+        const current = existing.get(memory.id);
+        if (!ordGiven) {
+          if (current) memory.ord = current.ord;
+          else {
+            const ord = nextOrd.get(memory.session_id) ?? (await store.nextOrd(namespace, memory.session_id));
+            memory.ord = ord;
+            nextOrd.set(memory.session_id, ord + 1);
+          }
+        }
+        memory.vector ??= current && current.content === memory.content ? current.vector : embedded.get(memory.content);
+        if (current && sameMemory(current, memory)) continue;
+        writes.push(memory);
+      }
+    }
+    await store.upsert(writes);
+    return writes.length;
+  });
+}
+
+function sameMemory(a: StoredMemory, b: StoredMemory): boolean {
+  const { vector: va, metadata: ma, tags: ta, ...ra } = a;
+  const { vector: vb, metadata: mb, tags: tb, ...rb } = b;
+  return jsonEqual(ra, rb) && jsonEqual(ma, mb) && jsonEqual(ta, tb) && !!va && !!vb && va.length === vb.length && va.every((x, i) => x === vb[i]);
+}
