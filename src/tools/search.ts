@@ -97,7 +97,8 @@ export const searchTool = defineTool<SearchItem, { max_retries: number }>({
     const vectors = new CallVectors(embedder, { signal: ctx.deadline.signal, maxRetries: ctx.options.max_retries });
     await vectors.ensure(items.filter(({ item }) => item.mode !== 'text' && !item.embedding).map(({ item }) => item.query));
 
-    for (const { index, item } of items) {
+    // Queries are independent reads: run a few at once (LanceDB searches on its own threads).
+    await forEachLimit(items, QUERY_CONCURRENCY, async ({ index, item }) => {
       ctx.deadline.check(`query ${index}`);
       let vector: Float32Array | undefined;
       if (item.mode !== 'text') {
@@ -106,15 +107,16 @@ export const searchTool = defineTool<SearchItem, { max_retries: number }>({
           : vectors.get(item.query, `queries[${index}].query`);
         if (isItemError(v)) {
           outcomes.set(index, { status: 'error', error: v });
-          continue;
+          return;
         }
         vector = v;
       }
       const filter: SearchFilter = { ...item.filter };
       if (item.scope === 'session') {
+        // A session-scoped query naming another session matches nothing.
         if (filter.session_id !== undefined && filter.session_id !== ctx.scope.session_id) {
           outcomes.set(index, { status: 'ok', action: 'searched', extra: { total: 0, results: [] } });
-          continue;
+          return;
         }
         filter.session_id = ctx.scope.session_id;
       }
@@ -131,10 +133,21 @@ export const searchTool = defineTool<SearchItem, { max_retries: number }>({
         ...(item.boost && { boost: item.boost }),
       });
       outcomes.set(index, { status: 'ok', action: 'searched', extra: { total: hits.length, results: hits.map(toHit) } });
-    }
+    });
     return outcomes;
   },
 });
+
+const QUERY_CONCURRENCY = 4;
+
+/** Runs `fn` over `items` with at most `limit` in flight; the first failure rejects. */
+async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
