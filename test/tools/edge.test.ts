@@ -111,7 +111,7 @@ describe('edge cases across tools', () => {
   describe('metadata round trip', () => {
     it('metadata keeps every JSON type, unicode and odd keys exactly', async () => {
       const metadata = JSON.parse(
-        '{"s":"naïve 日本語 \\u2028 \\"q\\"","n":-1.5e3,"i":0,"b":false,"nil":null,"arr":[1,"a",{"x":null}],"o":{"deep":{"er":[true]}},"":"empty key","with space":1,"a.b":2,"__proto__":{"polluted":true}}',
+        '{"s":"naïve 日本語 \\u2028 \\"q\\"","n":-1.5e3,"i":0,"b":false,"nil":null,"arr":[1,"a",{"x":null}],"o":{"deep":{"er":[true]}},"":"empty key","with space":1,"a.b":2}',
       );
       const id = await rememberOne(h(), { content: `meta types ${uniqueWord()}`, metadata });
       const m = await getOne(h(), id);
@@ -119,14 +119,33 @@ describe('edge cases across tools', () => {
       expect(({} as any).polluted).toBeUndefined();
     });
 
-    it('a merge patch of a "__proto__" key is stored as data and pollutes nothing', async () => {
+    it('a metadata key "__proto__" on remember is kept as data or refused with VALIDATION_ERROR, never silently dropped', async () => {
+      const metadata = JSON.parse('{"__proto__":{"polluted":true},"b":2}');
+      const out = await remember(h(), [{ content: `proto remember ${uniqueWord()}`, metadata }]);
+      expect(({} as any).polluted).toBeUndefined();
+      const r = out.results[0];
+      if (r.status === 'error') {
+        expect(r.error.code).toBe('VALIDATION_ERROR');
+        expect(r.error.field).toMatch(/^memories\[0\]\.metadata/);
+      } else {
+        const m = await getOne(h(), r.id);
+        expect(JSON.stringify(m.metadata), 'the "__proto__" key was silently dropped').toBe('{"__proto__":{"polluted":true},"b":2}');
+      }
+    });
+
+    it('a merge patch with a "__proto__" key is kept as data or refused with VALIDATION_ERROR, never silently dropped', async () => {
       const id = await rememberOne(h(), { content: `proto patch ${uniqueWord()}`, metadata: { a: 1 } });
       const patch = JSON.parse('{"__proto__":{"polluted":true},"b":2}');
       const out = await update(h(), [{ id, metadata: patch }]);
-      expect(out.results[0].status).toBe('ok');
       expect(({} as any).polluted).toBeUndefined();
-      const m = await getOne(h(), id);
-      expect(JSON.stringify(m.metadata)).toBe('{"a":1,"__proto__":{"polluted":true},"b":2}');
+      const r = out.results[0];
+      if (r.status === 'error') {
+        expect(r.error.code).toBe('VALIDATION_ERROR');
+        expect((await getOne(h(), id)).metadata).toEqual({ a: 1 });
+      } else {
+        const m = await getOne(h(), id);
+        expect(JSON.stringify(m.metadata), 'the "__proto__" key was silently dropped').toBe('{"a":1,"__proto__":{"polluted":true},"b":2}');
+      }
     });
   });
 });
