@@ -80,6 +80,7 @@ describe('kill -9 during batch_remember streams', () => {
       const s0 = performance.now();
       server = await startMcp(env);
       const restartMs = performance.now() - s0;
+      process.stderr.write(`[kill9] iter ${iter} restarted in ${Math.round(restartMs)} ms\n`);
 
       // ---- check every call made so far (this iteration and all earlier ones)
       let expectedRows = 0;
@@ -110,6 +111,7 @@ describe('kill -9 during batch_remember streams', () => {
           `restart ${Math.round(restartMs)} ms, rows ${expectedRows}`,
       );
       void killedAt;
+      process.stderr.write(`[kill9] ${log[log.length - 1]} at ${Math.round(performance.now() - t0)} ms\n`);
     }
 
     // The database is still fully writable after all those crashes.

@@ -13,7 +13,7 @@ interface ListedSession {
   state: 'active' | 'revoked' | 'expired';
   created_at: string;
   expires_at: string;
-  revoked_at: string;
+  revoked_at: string | null;
 }
 
 describe('session command line against a running server', () => {
@@ -61,7 +61,7 @@ describe('session command line against a running server', () => {
     expect(listedJson.code, listedJson.stderr).toBe(0);
     const rows = JSON.parse(listedJson.stdout) as ListedSession[];
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ session_id: sessionId, agent_id: 'alice', state: 'active', revoked_at: '-' });
+    expect(rows[0]).toMatchObject({ session_id: sessionId, agent_id: 'alice', state: 'active', revoked_at: null });
     const expiresIn = Date.parse(rows[0]!.expires_at) - before;
     expect(expiresIn).toBeGreaterThanOrEqual(7 * 86_400_000 - 1_000);
     expect(expiresIn).toBeLessThan(7 * 86_400_000 + 60_000);
@@ -81,7 +81,7 @@ describe('session command line against a running server', () => {
 
     const afterRevoke = JSON.parse((await runCli(['session', 'list', '--agent', 'alice', '--json'], db)).stdout) as ListedSession[];
     expect(afterRevoke[0]).toMatchObject({ session_id: sessionId, state: 'revoked' });
-    expect(afterRevoke[0]!.revoked_at).not.toBe('-');
+    expect(Date.parse(afterRevoke[0]!.revoked_at ?? '')).toBeGreaterThan(0);
 
     // Revoking again: nothing active to revoke.
     const again = await runCli(['session', 'revoke', sessionId!], db);
