@@ -9,9 +9,9 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openApp } from '../src/app.js';
@@ -59,7 +59,14 @@ export interface QualityReport {
   queryMs: Record<Mode, number>;
 }
 
-export const DEFAULT_DATA = fileURLToPath(new URL('../../../shared/data/locomo-dev.jsonl', import.meta.url));
+/** `<repository>/../shared/data/locomo-dev.jsonl`, from bench/ (tsx, vitest) or dist/bench/ (npm run). */
+export const DEFAULT_DATA = join(repositoryRoot(), '..', 'shared', 'data', 'locomo-dev.jsonl');
+
+function repositoryRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
 
 export function loadConversations(file: string, limit?: number): Conversation[] {
   const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');

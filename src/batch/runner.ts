@@ -136,6 +136,13 @@ async function runItems(
   const seenIds = new Map<string, number>();
 
   rawItems.forEach((raw, index) => {
+    const proto = protoKeyPath(raw, [tool.itemsKey, index]);
+    if (proto !== undefined) {
+      // zod (like any plain assignment) would turn this key into the object's
+      // prototype and silently drop it; refuse it instead.
+      outcomes.set(index, { status: 'error', error: itemError(ErrorCode.Validation, '"__proto__" is not allowed as a key', proto) });
+      return;
+    }
     const parsed = tool.itemSchema.safeParse(raw);
     if (!parsed.success) {
       outcomes.set(index, { status: 'error', error: issuesToError(parsed.error.issues, [tool.itemsKey, index]) });
@@ -192,6 +199,17 @@ async function runItems(
   } finally {
     deadline.dispose();
   }
+}
+
+/** The JSON path of the first own `__proto__` key inside `value`, if any. */
+function protoKeyPath(value: unknown, path: PropertyKey[]): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) return jsonPath([...path, '__proto__']);
+  for (const [key, child] of Object.entries(value)) {
+    const found = protoKeyPath(child, [...path, Array.isArray(value) ? Number(key) : key]);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /** Infrastructure failures of a whole run → the item error every pending item reports. */

@@ -17,17 +17,22 @@ export const content = z
   .max(LIMITS.contentChars, `content must be at most ${LIMITS.contentChars} characters`)
   .describe('The memory itself, as a self-contained statement (1–32,768 characters after trimming)');
 
+/** NUL cannot appear in a SQL string literal, and these values are filtered on. */
+const noNul = (s: string) => !s.includes('\u0000');
+const noNulMessage = 'must not contain the NUL character (\\u0000)';
+
 export const type = z
   .string()
   .trim()
   .min(1)
   .max(LIMITS.typeChars)
+  .refine(noNul, noNulMessage)
   .describe('Kind of memory, e.g. fact, preference, event, instruction, semantic, episodic (1–32 characters)');
 
 export const title = z.string().max(LIMITS.titleChars).describe('Optional short title (≤ 200 characters); searched with the content');
 
 export const tags = z
-  .array(z.string().min(1).max(LIMITS.tagChars))
+  .array(z.string().min(1).max(LIMITS.tagChars).refine(noNul, noNulMessage))
   .max(LIMITS.tags)
   .transform((t) => [...new Set(t)])
   .describe('Up to 32 labels of 1–64 characters each; duplicates are dropped, order kept');
@@ -52,7 +57,10 @@ const unit = (what: string) => z.number().min(0).max(1).describe(what);
 export const confidence = unit('How sure the agent is that this is true, 0–1 (default 0.8)');
 export const importance = unit('How much this matters for future work, 0–1 (default 0.5); can boost ranking');
 
-const label = (what: string) => z.string().trim().min(1).max(LIMITS.stringChars).describe(what);
+const label = (what: string) => z.string().trim().min(1).max(LIMITS.stringChars).refine(noNul, noNulMessage).describe(what);
+
+/** A short string that reaches a SQL filter (search filter values). */
+export const filterString = z.string().min(1).max(LIMITS.stringChars).refine(noNul, noNulMessage);
 export const source = label('Where the memory came from (default "agent"), e.g. user, agent, tool, import');
 export const provenance = label('How it was learned (default "explicit_statement"), e.g. inferred, observed');
 

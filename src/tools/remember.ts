@@ -4,7 +4,7 @@ import { defineTool, type Outcome } from '../batch/tool.js';
 import { ErrorCode, itemError } from '../errors.js';
 import { DEFAULTS, type StoredMemory } from '../model.js';
 import { newMemoryId } from '../scope/ids.js';
-import { contentHash } from '../store/text.js';
+import { contentHash, searchText } from '../store/text.js';
 import * as f from './fields.js';
 import { CallVectors, callerVector, isItemError } from './vectors.js';
 
@@ -76,12 +76,15 @@ export const rememberTool = defineTool<RememberItem, { dedupe: boolean; max_retr
         }
         vector = v;
       }
-      return [{ index, item, hash: contentHash(item.content), expires: expires ?? null, vector }];
+      // The vector sees what the full-text index sees (title, content, short metadata strings):
+      // a date or place in the metadata is often what a question asks by.
+      const text = searchText(item.content, item.title ?? null, item.metadata);
+      return [{ index, item, hash: contentHash(item.content), text, expires: expires ?? null, vector }];
     });
 
     // Embed outside the write lock (it is the slow part), skipping content that is already stored.
     const known = ctx.options.dedupe ? await store.idsByContentHash(scope.namespace, ready.map((r) => r.hash), now) : new Map();
-    await vectors.ensure(ready.filter((r) => !r.vector && (r.item.id !== undefined || !known.has(r.hash))).map((r) => r.item.content));
+    await vectors.ensure(ready.filter((r) => !r.vector && (r.item.id !== undefined || !known.has(r.hash))).map((r) => r.text));
     ctx.deadline.check('writing');
 
     return store.exclusive(async () => {
@@ -89,29 +92,32 @@ export const rememberTool = defineTool<RememberItem, { dedupe: boolean; max_retr
       const clientIds = ready.flatMap((r) => (r.item.id === undefined ? [] : [r.item.id]));
       const existing = await store.getMany(scope.namespace, clientIds, now, { withVector: true });
       const byHash = ctx.options.dedupe ? await store.idsByContentHash(scope.namespace, ready.map((r) => r.hash), now) : new Map<string, string>();
-      // Content that only this call will create, so "earlier in this call" dedupes too.
-      const creating = new Map<string, string>();
+      // Normalised content → the memory holding it once this call's earlier items are written,
+      // so content stored "earlier in this call" dedupes too, and an upsert that replaces a
+      // memory's content no longer claims the old one.
+      const holder = new Map(byHash);
       let ord = await store.nextOrd(scope.namespace, scope.session_id);
-      // Content that became new since the first look needs a vector now.
-      await vectors.ensure(ready.filter((r) => !r.vector && !existing.has(r.item.id ?? '') && !byHash.has(r.hash)).map((r) => r.item.content));
 
       const writes = new Map<number, StoredMemory>();
-      for (const { index, item, hash, expires, vector: given } of ready) {
+      for (const { index, item, hash, text, expires, vector: given } of ready) {
         const current = item.id === undefined ? undefined : existing.get(item.id);
         if (current?.immutable) {
           outcomes.set(index, { status: 'error', id: current.id, error: itemError(ErrorCode.Immutable, `memory ${current.id} is immutable and cannot be replaced`, path(index, 'id')) });
           continue;
         }
         if (!current && ctx.options.dedupe) {
-          const same = byHash.get(hash) ?? creating.get(hash);
+          const same = holder.get(hash);
           if (same !== undefined) {
             outcomes.set(index, { status: 'ok', id: same, action: 'deduplicated', reason: `same content as memory ${same}` });
             continue;
           }
         }
-        let vector = given ?? (current && current.content_hash === hash && !item.embedding ? current.vector : undefined);
+        const sameText = current && searchText(current.content, current.title, current.metadata) === text;
+        let vector = given ?? (sameText ? current.vector : undefined);
         if (!vector) {
-          const v = vectors.get(item.content, path(index, 'content'));
+          // Normally embedded before the lock; content that stopped being a duplicate since then is embedded now.
+          await vectors.ensure([text]);
+          const v = vectors.get(text, path(index, 'content'));
           if (isItemError(v)) {
             outcomes.set(index, { status: 'error', ...(item.id !== undefined && { id: item.id }), error: v });
             continue;
@@ -143,7 +149,8 @@ export const rememberTool = defineTool<RememberItem, { dedupe: boolean; max_retr
           vector,
         };
         writes.set(index, memory);
-        if (!current) creating.set(hash, memory.id);
+        if (current && current.content_hash !== hash && holder.get(current.content_hash) === current.id) holder.delete(current.content_hash);
+        if (!holder.has(hash)) holder.set(hash, memory.id);
         outcomes.set(index, { status: 'ok', id: memory.id, action: current ? 'updated' : 'created', extra: { version: memory.version } });
       }
 

@@ -5,10 +5,11 @@ import { LIMITS } from '../model.js';
 import { sessionIdSchema } from '../scope/ids.js';
 import type { SearchFilter } from '../store/filter.js';
 import type { SearchHit } from '../store/search.js';
+import * as f from './fields.js';
 import { CallVectors, callerVector, isItemError } from './vectors.js';
 
 const isoTime = z.iso.datetime({ offset: true });
-const shortString = z.string().min(1).max(LIMITS.stringChars);
+const shortString = f.filterString;
 
 const filterSchema = z
   .object({
@@ -154,7 +155,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 function toHit({ memory: m, score, context }: SearchHit) {
   return {
     id: m.id,
-    score: Math.round(score * 1e6) / 1e6,
+    score,
     content: m.content,
     type: m.type,
     title: m.title,

@@ -3,7 +3,7 @@ import { maxRetriesOption } from '../batch/options.js';
 import { defineTool, type Outcome } from '../batch/tool.js';
 import { ErrorCode, itemError } from '../errors.js';
 import { LIMITS, type StoredMemory } from '../model.js';
-import { contentHash } from '../store/text.js';
+import { contentHash, searchText } from '../store/text.js';
 import * as f from './fields.js';
 import { jsonEqual, mergePatch } from './merge-patch.js';
 import { expiryOf } from './remember.js';
@@ -63,10 +63,15 @@ export const updateTool = defineTool<UpdateItem, { max_retries: number }>({
     const vectors = new CallVectors(embedder, { signal: ctx.deadline.signal, maxRetries: ctx.options.max_retries });
     const ids = items.map(({ item }) => item.id);
 
-    // Embed changed content outside the write lock; the vector depends only on the text.
+    // Embed changed text outside the write lock; the vector depends only on embedText.
     const before = await store.getMany(scope.namespace, ids, now);
     await vectors.ensure(
-      items.filter(({ item }) => item.content !== undefined && !item.embedding && before.get(item.id)?.content !== item.content).map(({ item }) => item.content!),
+      items.flatMap(({ item }) => {
+        const old = before.get(item.id);
+        if (!old || item.embedding) return [];
+        const text = embedText(patched(old, item));
+        return text === embedText(old) ? [] : [text];
+      }),
     );
     ctx.deadline.check('writing');
 
@@ -103,16 +108,11 @@ function applyUpdate(index: number, item: UpdateItem, current: StoredMemory | un
     };
   }
 
-  const next: StoredMemory = { ...current };
-  if (item.content !== undefined) {
-    next.content = item.content;
-    next.content_hash = contentHash(item.content);
-  }
+  const next: StoredMemory = { ...current, ...patched(current, item) };
+  if (item.content !== undefined) next.content_hash = contentHash(item.content);
   if (item.type !== undefined) next.type = item.type;
-  if (item.title !== undefined) next.title = item.title;
   if (item.tags !== undefined) next.tags = item.tags;
   if (item.metadata !== undefined) {
-    next.metadata = mergePatch(current.metadata, item.metadata) as Record<string, unknown>;
     if (Buffer.byteLength(JSON.stringify(next.metadata)) > LIMITS.metadataBytes) {
       return { error: itemError(ErrorCode.PayloadTooLarge, `metadata after the patch exceeds ${LIMITS.metadataBytes} bytes as JSON`, path(index, 'metadata')) };
     }
@@ -130,8 +130,8 @@ function applyUpdate(index: number, item: UpdateItem, current: StoredMemory | un
     const v = callerVector(item.embedding, dim, path(index, 'embedding'));
     if (isItemError(v)) return { error: v };
     next.vector = v;
-  } else if (next.content !== current.content) {
-    const v = vectors.get(next.content, path(index, 'content'));
+  } else if (embedText(next) !== embedText(current)) {
+    const v = vectors.get(embedText(next), path(index, 'content'));
     if (isItemError(v)) return { error: v };
     next.vector = v;
   }
@@ -140,6 +140,20 @@ function applyUpdate(index: number, item: UpdateItem, current: StoredMemory | un
   next.version = current.version + 1;
   next.updated_at = now;
   return { memory: next, changed: true };
+}
+
+type Embedded = Pick<StoredMemory, 'content' | 'title' | 'metadata'>;
+
+/** What the vector embeds: the same text the full-text index sees, so a title or metadata change re-embeds too. */
+const embedText = (m: Embedded): string => searchText(m.content, m.title, m.metadata);
+
+/** The content, title and metadata after `item` is applied to `m`. */
+function patched(m: Embedded, item: UpdateItem): Embedded {
+  return {
+    content: item.content ?? m.content,
+    title: item.title !== undefined ? item.title : m.title,
+    metadata: item.metadata !== undefined ? (mergePatch(m.metadata, item.metadata) as Record<string, unknown>) : m.metadata,
+  };
 }
 
 const COMPARED = ['content', 'type', 'title', 'confidence', 'importance', 'source', 'provenance', 'pinned', 'immutable', 'expires_at'] as const;

@@ -106,6 +106,7 @@ describe('bad input, item by item: batch_remember', () => {
       const w = uniqueWord();
       const items: unknown[] = [0, 1, 2, 3, 4].map((i) => ({ content: `${w} good item ${i}` }));
       items[BAD_INDEX] = c.item(w);
+      const rowsBefore = await h().app.store.table.countRows();
       const out = await h().ok('batch_remember', { memories: items });
       expectItemError(out, BAD_INDEX, c.code);
       const field = out.results[BAD_INDEX].error.field;
@@ -114,8 +115,10 @@ describe('bad input, item by item: batch_remember', () => {
       expect(out.results[BAD_INDEX].id).toBeUndefined();
       for (const i of [0, 1, 2, 4]) expect(out.results[i], `item ${i}`).toMatchObject({ index: i, status: 'ok', action: 'created' });
       expect(out).toMatchObject({ total: 5, succeeded: 4, failed: 1, skipped: 0 });
-      const stored = await idsContaining(h(), w);
-      expect(stored.sort()).toEqual([0, 1, 2, 4].map((i) => out.results[i].id).sort());
+      // Exactly the four good items were written, and each holds its own content.
+      expect(await h().app.store.table.countRows()).toBe(rowsBefore + 4);
+      const g = await get(h(), [0, 1, 2, 4].map((i) => out.results[i].id));
+      expect(g.results.map((r: any) => r.memory?.content)).toEqual([0, 1, 2, 4].map((i) => `${w} good item ${i}`));
     });
   }
 
@@ -190,7 +193,7 @@ describe('bad input, item by item: batch_remember', () => {
   });
 });
 
-describe('bad input, item by item: batch_update, batch_delete, batch_get, batch_search', () => {
+describe('bad input, item by item: batch_update, batch_delete, batch_get', () => {
   const h = useHarness();
 
   const updateCases: Array<[string, Record<string, unknown>, string, string]> = [
@@ -220,7 +223,7 @@ describe('bad input, item by item: batch_update, batch_delete, batch_get, batch_
       const out = await update(h(), updates);
       expectItemError(out, 3, code, field);
       for (const i of [0, 1, 2, 4]) expect(out.results[i]).toMatchObject({ status: 'ok', action: 'updated', version: 2 });
-      expect(await getOne(h(), ids[3])).toMatchObject({ version: 1, importance: 0.5 });
+      expect(await getOne(h(), ids[3]!)).toMatchObject({ version: 1, importance: 0.5 });
     });
   }
 
@@ -265,6 +268,11 @@ describe('bad input, item by item: batch_update, batch_delete, batch_get, batch_
     expectItemError(out, 3, VE, 'ids[3]');
   });
 
+});
+
+describe('bad input, item by item: batch_search', () => {
+  const h = useHarness();
+
   const searchCases: Array<[string, Record<string, unknown>, string]> = [
     ['query missing', { limit: 3 }, 'queries[3].query'],
     ['query a number', { query: 42 }, 'queries[3].query'],
@@ -293,7 +301,7 @@ describe('bad input, item by item: batch_update, batch_delete, batch_get, batch_
 
   for (const [name, q, field] of searchCases) {
     it(`batch_search: ${name} → VALIDATION_ERROR at ${field}; the other queries run`, async () => {
-      const queries: unknown[] = [0, 1, 2, 3, 4].map(() => ({ query: 'anything' }));
+      const queries: unknown[] = [0, 1, 2, 3, 4].map(() => ({ query: 'anything', mode: 'text', limit: 1 }));
       queries[3] = q;
       const out = await search(h(), queries as Record<string, unknown>[]);
       expectItemError(out, 3, VE, field);

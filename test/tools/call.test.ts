@@ -3,13 +3,13 @@ import { runBatch } from '../../src/batch/runner.js';
 import { rememberTool } from '../../src/tools/remember.js';
 import { expectCallError, idsContaining, textOf, uniqueWord, useHarness } from './_helpers.js';
 
-const TOOLS = [
+const TOOLS: ReadonlyArray<{ name: string; key: string; item: () => unknown }> = [
   { name: 'batch_remember', key: 'memories', item: () => ({ content: `whole call ${uniqueWord()}` }) },
   { name: 'batch_update', key: 'updates', item: () => ({ id: 'some-id', importance: 0.1 }) },
   { name: 'batch_delete', key: 'ids', item: () => 'some-id' },
   { name: 'batch_search', key: 'queries', item: () => ({ query: 'anything' }) },
   { name: 'batch_get', key: 'ids', item: () => 'some-id' },
-] as const;
+];
 
 describe('whole-call failures: isError, a text naming the problem, nothing written', () => {
   const h = useHarness();
@@ -34,7 +34,7 @@ describe('whole-call failures: isError, a text naming the problem, nothing writt
       });
 
       it('101 items is BATCH_TOO_LARGE', async () => {
-        const text = expectCallError(await h().call(t.name, { [t.key]: Array.from({ length: 101 }, t.item) }), 'BATCH_TOO_LARGE');
+        const text = expectCallError(await h().call(t.name, { [t.key]: Array.from({ length: 101 }, () => t.item()) }), 'BATCH_TOO_LARGE');
         expect(text).toMatch(/100/);
       });
 
@@ -113,7 +113,7 @@ describe('MEMLANE_MAX_BATCH', () => {
 
   it('is respected by every tool: 4 items is BATCH_TOO_LARGE, 3 items run', async () => {
     for (const t of TOOLS) {
-      const text = expectCallError(await h().call(t.name, { [t.key]: Array.from({ length: 4 }, t.item) }), 'BATCH_TOO_LARGE');
+      const text = expectCallError(await h().call(t.name, { [t.key]: Array.from({ length: 4 }, () => t.item()) }), 'BATCH_TOO_LARGE');
       expect(text, t.name).toMatch(/3/);
     }
     const w = uniqueWord();

@@ -92,7 +92,7 @@ describe('edge cases across tools', () => {
       const out = await remember(h(), [{ content: 'it is what it is' }, { content: '🙂🙂🙂' }, { content: '?!...' }, { content: `normal words ${uniqueWord()}` }]);
       expect(out.results.map((r: any) => r.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
       const g = await get(h(), out.results.map((r: any) => r.id));
-      expect(g.results.map((r: any) => r.memory.content)).toEqual(['it is what it is', '🙂🙂🙂', '?!...', out.results[3] && g.results[3].memory.content]);
+      expect(g.results.map((r: any) => r.memory.content).slice(0, 3)).toEqual(['it is what it is', '🙂🙂🙂', '?!...']);
       for (const mode of ['vector', 'hybrid', 'text']) {
         const s = await search(h(), [{ query: 'normal words', mode }, { query: 'it is what it is', mode }, { query: '🙂', mode }]);
         for (const r of s.results) {

@@ -107,7 +107,7 @@ describe('isolation between agents', () => {
   });
 
   it("a filter on alice's session_id returns nothing to bob", async () => {
-    const aliceSession = (await getOne(h(), ids[0])).session_id;
+    const aliceSession = (await getOne(h(), ids[0]!)).session_id;
     const out = await search(h(), [{ query: W, mode: 'text', filter: { session_id: aliceSession } }], bob);
     expect(out.results[0].results).toEqual([]);
   });

@@ -125,7 +125,8 @@ describe('options', () => {
     it('batch_remember: a would-be upsert or dedupe is still resolved, and nothing changes', async () => {
       const w = uniqueWord();
       const id = await rememberOne(h(), { id: `vo-up-${w}`, content: `${w} stored` });
-      const out = await remember(h(), [{ id, content: `${w} replaced` }, { content: `${w} STORED` }], { options: { validate_only: true } });
+      // Item 1 repeats item 0's new content: it would be deduplicated into the upserted memory.
+      const out = await remember(h(), [{ id, content: `${w} replaced` }, { content: `${w} REPLACED` }], { options: { validate_only: true } });
       expect(out.results[0]).toMatchObject({ status: 'ok', action: 'validated', id });
       expect(out.results[0].reason).toMatch(/updated/);
       expect(out.results[1]).toMatchObject({ status: 'ok', action: 'validated', id });

@@ -263,7 +263,7 @@ describe('batch_remember', () => {
 
   it('a caller embedding of the wrong length is a VALIDATION_ERROR at memories[i].embedding', async () => {
     const dim = h().app.embedder.dim;
-    expect(dim).toBe(384);
+    expect(h().app.store.dim).toBe(dim);
     const word = uniqueWord();
     const out = await remember(h(), [
       { content: `${word} short vector`, embedding: axisVector(dim - 1) },
