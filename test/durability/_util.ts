@@ -3,16 +3,21 @@
  * OS process (the built dist/src/cli.js), spawned through ../e2e/_spawn.ts so
  * that cleanup() kills every child and removes every temp dir.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { runCli, type CliRun } from '../e2e/_spawn.js';
 
 export * from '../e2e/_spawn.js';
 
-/** Env for one memlane on `dir`; background maintenance off unless asked, so tests decide when compaction runs. */
+/**
+ * Env for one memlane on `dir`; background maintenance off unless asked, so tests decide when compaction runs.
+ * The local embedder's dimension is pinned so that a rebuild of dist/ with another default, between two
+ * processes of one test, cannot turn into an embedder-mismatch failure.
+ */
 export const envFor = (dir: string, extra: Record<string, string> = {}): Record<string, string> => ({
   MEMLANE_DB: dir,
+  MEMLANE_EMBED_DIM: '768',
   MEMLANE_MAINTENANCE_INTERVAL_MS: '0',
   MEMLANE_LOG_LEVEL: 'warn',
   ...extra,
@@ -70,3 +75,7 @@ export type Result = { index: number; id?: string; status: string; action?: stri
 
 /** Splits `arr` into chunks of `n`. */
 export const chunks = <T>(arr: readonly T[], n: number): T[][] => Array.from({ length: Math.ceil(arr.length / n) }, (_, i) => arr.slice(i * n, i * n + n));
+
+/** The write lock directory proper-lockfile makes beside the tables (src/store/lock.ts). */
+export const writeLockDir = (dir: string): string => join(dir, 'memlane-write.lock');
+export const writeLockLeft = (dir: string): boolean => existsSync(writeLockDir(dir));

@@ -4,9 +4,14 @@
  * Every acknowledged item must survive exactly once; an unacknowledged call is
  * all there or not there at all, never half; the database must reopen and the
  * next process must be able to write.
+ *
+ * A process killed while it holds the cross-process write lock leaves the lock
+ * directory behind; memlane records the holder's pid in it and clears a lock
+ * whose holder no longer runs (src/store/lock.ts), so restarts are not held up
+ * by proper-lockfile's 10 s staleness timeout. The second test measures it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, chunks, cleanup, envFor, memoriesOf, type McpChild, type Result, startMcp, stats, tempDir } from './_util.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, cleanup, envFor, memoriesOf, type McpChild, type Result, startMcp, stats, tempDir, writeLockLeft } from './_util.js';
 
 const ITERATIONS = 10;
 const PER_CALL = 20;
@@ -36,90 +41,117 @@ function stream(m: McpChild, iter: number, calls: Call[]): Promise<void> {
       const call = next++;
       const rec: Call = { iter, call, ids: itemsOf(iter, call).map((x) => x.id), acked: false };
       calls.push(rec);
+      let res;
       try {
-        const res = await m.call('batch_remember', { memories: itemsOf(iter, call) });
-        const out = res.structuredContent as { results: Result[] } | undefined;
-        if (!res.isError && out && out.results.length === PER_CALL && out.results.every((r) => r.status === 'ok' && (r.action === 'created' || r.action === 'updated'))) {
-          rec.acked = true;
-        } else {
-          throw new Error(`call ${iter}/${call} answered but not all ok: ${JSON.stringify(res).slice(0, 500)}`);
-        }
-      } catch (err) {
-        if (/not all ok/.test((err as Error).message)) throw err;
+        res = await m.call('batch_remember', { memories: itemsOf(iter, call) });
+      } catch {
         dead = true; // the process was killed: this call is unacknowledged
+        return;
       }
+      const out = res.structuredContent as { results: Result[] } | undefined;
+      const allOk = !res.isError && out?.results.length === PER_CALL && out.results.every((r) => r.status === 'ok' && r.action === 'created');
+      if (!allOk) throw new Error(`call k${iter}-${call} was answered but not all items are ok/created: ${JSON.stringify(res).slice(0, 600)}`);
+      rec.acked = true;
     }
   };
   return Promise.all(Array.from({ length: LANES }, lane)).then(() => undefined);
 }
 
+const randomDelay = () => 50 + Math.floor(Math.random() * 551);
+
 describe('kill -9 during batch_remember streams', () => {
   beforeAll(() => assertBuilt());
-  afterAll(async () => cleanup());
+  afterEach(async () => cleanup());
 
-  it(`${ITERATIONS} iterations: start, stream, SIGKILL at a random moment, restart and check`, { timeout: 88_000 }, async () => {
+  it(`${ITERATIONS} iterations: start, stream, SIGKILL at a random moment, restart and check`, { timeout: 85_000 }, async () => {
     const dir = tempDir('memlane-dur-kill-');
     const env = envFor(dir, { MEMLANE_AGENT: AGENT });
     const calls: Call[] = [];
     const log: string[] = [];
     const t0 = performance.now();
     let server = await startMcp(env);
+    let locksLeft = 0;
 
     for (let iter = 0; iter < ITERATIONS; iter++) {
-      // ---- stream and kill
-      const delay = 50 + Math.floor(Math.random() * 551);
+      // ---- stream, then kill at a random moment
+      const delay = randomDelay();
       const streaming = stream(server, iter, calls);
       await new Promise((r) => setTimeout(r, delay));
-      const killedAt = performance.now();
       server.child.kill('SIGKILL');
       const exit = await server.exit;
       expect(exit.signal).toBe('SIGKILL');
       await streaming;
 
-      // ---- restart
+      // ---- restart (see the header: memlane itself clears a dead holder's lock; we only count them)
+      const lockLeft = writeLockLeft(dir);
+      if (lockLeft) locksLeft++;
       const s0 = performance.now();
       server = await startMcp(env);
       const restartMs = performance.now() - s0;
-      process.stderr.write(`[kill9] iter ${iter} restarted in ${Math.round(restartMs)} ms\n`);
 
-      // ---- check every call made so far (this iteration and all earlier ones)
+      // ---- check every call made so far (this iteration's and all earlier ones)
       let expectedRows = 0;
-      let partial = 0;
-      const mine = calls.filter((c) => c.iter === iter);
+      let fullUnacked = 0;
       for (const c of calls) {
         const got = await server.ok('batch_get', { ids: c.ids });
         const present = got.results.filter((r: Result) => r.status === 'ok').length;
-        if (c.acked) {
-          expect(present, `acknowledged call k${c.iter}-${c.call} lost ${PER_CALL - present} items`).toBe(PER_CALL);
-        } else {
+        if (c.acked) expect(present, `acknowledged call k${c.iter}-${c.call} lost ${PER_CALL - present} items`).toBe(PER_CALL);
+        else {
           expect([0, PER_CALL], `unacknowledged call k${c.iter}-${c.call} is half-written: ${present}/${PER_CALL} items`).toContain(present);
-          if (present > 0) partial++;
+          if (present > 0) fullUnacked++;
         }
-        // Content and metadata of what is there are intact.
-        got.results.forEach((r: Result & { memory?: { id: string; content: string; metadata: { i: number } } }, i: number) => {
-          if (r.status === 'ok') expect(r.memory!.content).toBe(itemsOf(c.iter, c.call)[i]!.content);
+        got.results.forEach((r: Result & { memory?: { content: string; version: number } }, i: number) => {
+          if (r.status !== 'ok') return;
+          expect(r.memory!.content).toBe(itemsOf(c.iter, c.call)[i]!.content);
+          expect(r.memory!.version).toBe(1);
         });
         expectedRows += present;
       }
-      // Exactly once: the total rows for the agent equal what batch_get found (no duplicate rows for any id).
+      // Exactly once: the agent's row count (a separate `memlane stats --json` process) equals what batch_get found.
       const { stats: s } = await stats(dir);
-      expect(memoriesOf(s, AGENT)).toBe(expectedRows);
+      expect(memoriesOf(s, AGENT), 'rows for the agent != acknowledged + fully-present unacknowledged (duplicates?)').toBe(expectedRows);
 
+      const mine = calls.filter((c) => c.iter === iter);
       const acked = mine.filter((c) => c.acked).length;
       log.push(
-        `iter ${iter}: kill after ${delay} ms, ${acked} calls acked, ${mine.length - acked} unacked (${partial ? 'some fully present' : 'none present'} overall ${partial}), ` +
-          `restart ${Math.round(restartMs)} ms, rows ${expectedRows}`,
+        `iter ${iter}: SIGKILL after ${delay} ms; ${acked} acked, ${mine.length - acked} unacked calls; ` +
+          `write lock left behind: ${lockLeft}; restart ${Math.round(restartMs)} ms; rows ${expectedRows} (unacked-but-complete so far: ${fullUnacked})`,
       );
-      void killedAt;
-      process.stderr.write(`[kill9] ${log[log.length - 1]} at ${Math.round(performance.now() - t0)} ms\n`);
     }
 
-    // The database is still fully writable after all those crashes.
+    // Still fully writable after all those crashes.
     const after = await server.ok('batch_remember', { memories: [{ id: 'after-the-storm', content: 'written after ten crashes' }] });
-    expect(after.results[0].status).toBe('ok');
+    expect(after.results[0]).toMatchObject({ status: 'ok', action: 'created' });
     await server.close();
-    const total = performance.now() - t0;
-    console.info(`[kill9]\n${log.join('\n')}\n[kill9] total ${Math.round(total)} ms, ${calls.filter((c) => c.acked).length} acknowledged calls`);
-    expect(calls.filter((c) => c.acked).length).toBeGreaterThan(0);
+    const ackedCalls = calls.filter((c) => c.acked).length;
+    console.info(`[kill9]\n${log.join('\n')}\n[kill9] ${ITERATIONS} iterations in ${Math.round(performance.now() - t0)} ms; ${ackedCalls} acknowledged calls, ${calls.length - ackedCalls} unacknowledged; dead holder's write lock left behind ${locksLeft}/${ITERATIONS} times`);
+    expect(ackedCalls).toBeGreaterThan(0);
+  });
+
+  it('a server started after another was SIGKILLed while holding the write lock is ready and writing within 5 s', { timeout: 60_000 }, async () => {
+    const dir = tempDir('memlane-dur-kill-lock-');
+    const env = envFor(dir, { MEMLANE_AGENT: AGENT });
+    // Kill mid-stream until the dead process has left its lock behind (nearly always on the first try).
+    let attempts = 0;
+    for (;;) {
+      attempts++;
+      const victim = await startMcp(env);
+      const streaming = stream(victim, 100 + attempts, []);
+      await new Promise((r) => setTimeout(r, randomDelay()));
+      victim.child.kill('SIGKILL');
+      await victim.exit;
+      await streaming;
+      if (writeLockLeft(dir)) break;
+      expect(attempts, 'could not catch the process while it held the lock').toBeLessThan(10);
+    }
+    const t0 = performance.now();
+    const next = await startMcp(env);
+    const ready = performance.now() - t0;
+    const w = await next.ok('batch_remember', { memories: [{ content: 'the first write after a crash' }] });
+    const firstWrite = performance.now() - t0;
+    expect(w.results[0].status).toBe('ok');
+    console.info(`[kill9] restart after SIGKILL with the write lock held: ready in ${Math.round(ready)} ms, first write acknowledged at ${Math.round(firstWrite)} ms`);
+    // A crashed holder should not block every later start for proper-lockfile's 10 s `stale` window.
+    expect(firstWrite).toBeLessThan(5_000);
   });
 });
