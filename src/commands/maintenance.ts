@@ -65,15 +65,18 @@ export async function collectStats(app: App) {
   const now = Date.now();
   const agents = new Map<string, { memories: number; sessions: number }>();
   const entry = (id: string) => agents.get(id) ?? agents.set(id, { memories: 0, sessions: 0 }).get(id)!;
-  for (const row of await app.db.memories.query().select(['agent_id', 'expires_at']).toArray()) {
-    const expires = row.expires_at === null ? null : Number(row.expires_at);
-    if (expires === null || expires > now) entry(String(row.agent_id)).memories++;
+  const memoryTables = await app.db.memoryTables();
+  for (const table of memoryTables) {
+    for (const row of await table.query().select(['agent_id', 'expires_at']).toArray()) {
+      const expires = row.expires_at === null ? null : Number(row.expires_at);
+      if (expires === null || expires > now) entry(String(row.agent_id)).memories++;
+    }
   }
   for (const [agent, count] of await app.sessions.countByAgent()) entry(agent).sessions = count;
 
   const tables = [];
   const indexes = [];
-  for (const table of [app.db.memories, app.db.sessions, app.db.meta]) {
+  for (const table of [...memoryTables, app.db.sessions, app.db.meta]) {
     const s = await table.stats();
     tables.push({
       name: table.name,

@@ -48,7 +48,7 @@ export class Maintainer {
   async maybeCompact(): Promise<TableReport[]> {
     try {
       const due: Table[] = [];
-      for (const table of this.tables()) if (await needsCompaction(table)) due.push(table);
+      for (const table of await this.tables()) if (await needsCompaction(table)) due.push(table);
       if (due.length === 0) return [];
       return (await this.withMaintenanceLock(() => Promise.all(due.map((t) => optimize(t, BACKGROUND_KEEP_MS))), false)) ?? [];
     } catch (err) {
@@ -61,13 +61,13 @@ export class Maintainer {
   async compactAll(): Promise<TableReport[]> {
     return (await this.withMaintenanceLock(async () => {
       const reports: TableReport[] = [];
-      for (const t of this.tables()) reports.push(await optimize(t, 0));
+      for (const t of await this.tables()) reports.push(await optimize(t, 0));
       return reports;
     }, true))!;
   }
 
-  private tables(): Table[] {
-    return [this.db.memories, this.db.sessions, this.db.meta];
+  private async tables(): Promise<Table[]> {
+    return [...(await this.db.memoryTables()), this.db.sessions, this.db.meta];
   }
 
   private async withMaintenanceLock<T>(fn: () => Promise<T>, wait: boolean): Promise<T | undefined> {

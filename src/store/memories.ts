@@ -17,12 +17,20 @@ export function liveIn(namespace: string, now: number): string {
   return and(`${col('namespace')} = ${sqlStr(namespace)}`, `${col('expires_at')} IS NULL OR ${col('expires_at')} > ${sqlTimestamp(now)}`);
 }
 
-/** Everything `batch_*` tools need from LanceDB for memories; no MCP in here. */
+/** `agent:<id>` → `<id>`. */
+const agentOf = (namespace: string): string => namespace.slice(namespace.indexOf(':') + 1);
+
+/**
+ * Everything `batch_*` tools need from LanceDB for memories; no MCP in here.
+ * Each agent's memories live in a table of their own (see Database); every
+ * read still adds the namespace predicate, as a second wall.
+ */
 export class MemoryStore {
   constructor(readonly db: Database) {}
 
-  get table(): Table {
-    return this.db.memories;
+  /** The namespace's table, or undefined if it has never been written to. */
+  tableFor(namespace: string): Promise<Table | undefined> {
+    return this.db.memoryTable(agentOf(namespace));
   }
 
   get dim(): number {
@@ -37,11 +45,13 @@ export class MemoryStore {
   /** Live (unexpired) memories of `namespace` with these ids, by id. */
   async getMany(namespace: string, ids: readonly string[], now: number, opts: { withVector?: boolean } = {}): Promise<Map<string, StoredMemory>> {
     const found = new Map<string, StoredMemory>();
+    const table = await this.tableFor(namespace);
+    if (!table) return found;
     const unique = [...new Set(ids)];
     const columns = opts.withVector ? [...recordColumns, 'vector'] : [...recordColumns];
     for (let i = 0; i < unique.length; i += IN_CHUNK) {
       const pks = unique.slice(i, i + IN_CHUNK).map((id) => pkOf(namespace, id));
-      const rows = await this.table
+      const rows = await table
         .query()
         .where(and(`${col('pk')} IN (${sqlStrList(pks)})`, liveIn(namespace, now)))
         .select(columns)
@@ -54,10 +64,12 @@ export class MemoryStore {
   /** Every stored row of `namespace` with these ids, expired ones included, with vectors (for import). */
   async getAll(namespace: string, ids: readonly string[]): Promise<Map<string, StoredMemory>> {
     const found = new Map<string, StoredMemory>();
+    const table = await this.tableFor(namespace);
+    if (!table) return found;
     const unique = [...new Set(ids)];
     for (let i = 0; i < unique.length; i += IN_CHUNK) {
       const pks = unique.slice(i, i + IN_CHUNK).map((id) => pkOf(namespace, id));
-      const rows = await this.table.query().where(`${col('pk')} IN (${sqlStrList(pks)})`).select([...recordColumns, 'vector']).toArray();
+      const rows = await table.query().where(`${col('pk')} IN (${sqlStrList(pks)})`).select([...recordColumns, 'vector']).toArray();
       for (const row of rows) found.set(String(row.id), fromRow(row));
     }
     return found;
@@ -65,9 +77,11 @@ export class MemoryStore {
 
   /** Every memory of `namespace` (expired ones too), a page at a time, in session and write order. */
   async *scan(namespace: string, pageSize: number, opts: { withVector?: boolean } = {}): AsyncGenerator<StoredMemory[]> {
+    const table = await this.tableFor(namespace);
+    if (!table) return;
     const columns = opts.withVector ? [...recordColumns, 'vector'] : [...recordColumns];
     for (let offset = 0; ; offset += pageSize) {
-      const rows = await this.table
+      const rows = await table
         .query()
         .where(`${col('namespace')} = ${sqlStr(namespace)}`)
         .select(columns)
@@ -83,9 +97,11 @@ export class MemoryStore {
   /** Live memories of `namespace` whose normalised content hashes are given: hash → id. */
   async idsByContentHash(namespace: string, hashes: readonly string[], now: number): Promise<Map<string, string>> {
     const found = new Map<string, string>();
+    const table = await this.tableFor(namespace);
+    if (!table) return found;
     const unique = [...new Set(hashes)];
     for (let i = 0; i < unique.length; i += IN_CHUNK) {
-      const rows = await this.table
+      const rows = await table
         .query()
         .where(and(`${col('content_hash')} IN (${sqlStrList(unique.slice(i, i + IN_CHUNK))})`, liveIn(namespace, now)))
         .select(['id', 'content_hash', 'created_at'])
@@ -99,7 +115,9 @@ export class MemoryStore {
 
   /** The next write-order number in a session (1 for its first memory). Call under the write lock. */
   async nextOrd(namespace: string, sessionId: string): Promise<number> {
-    const rows = await this.table
+    const table = await this.tableFor(namespace);
+    if (!table) return 1;
+    const rows = await table
       .query()
       .where(and(`${col('namespace')} = ${sqlStr(namespace)}`, `${col('session_id')} = ${sqlStr(sessionId)}`))
       .select(['ord'])
@@ -110,29 +128,39 @@ export class MemoryStore {
   }
 
   /**
-   * Inserts or replaces whole memories in one commit (one LanceDB version), so a
-   * crash leaves all of them or none. Call under the write lock.
+   * Inserts or replaces whole memories in one commit per agent table (a call
+   * acts for one agent, so one commit), so a crash leaves all of them or none.
+   * Call under the write lock.
    */
   async upsert(memories: readonly StoredMemory[]): Promise<void> {
-    if (memories.length === 0) return;
-    const rows = memories.map((m) => this.toRow(m));
-    await withRetry('write', () => this.table.mergeInsert('pk').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows));
+    const byNamespace = new Map<string, StoredMemory[]>();
+    for (const m of memories) byNamespace.set(m.namespace, [...(byNamespace.get(m.namespace) ?? []), m]);
+    for (const [namespace, group] of byNamespace) {
+      const rows = group.map((m) => this.toRow(m));
+      const table = (await this.db.memoryTable(agentOf(namespace), { create: true }))!;
+      await withRetry('write', () => table.mergeInsert('pk').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows));
+    }
   }
 
   /** Deletes these ids of `namespace` in one commit. Call under the write lock. */
   async delete(namespace: string, ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
+    const table = await this.tableFor(namespace);
+    if (ids.length === 0 || !table) return;
     const pks = ids.map((id) => pkOf(namespace, id));
-    await withRetry('delete', () => this.table.delete(`${col('pk')} IN (${sqlStrList(pks)})`));
+    await withRetry('delete', () => table.delete(`${col('pk')} IN (${sqlStrList(pks)})`));
   }
 
   /** Deletes memories that expired before `now` (they are never returned anyway). */
   async purgeExpired(now: number): Promise<number> {
     return this.exclusive(async () => {
       const where = `${col('expires_at')} IS NOT NULL AND ${col('expires_at')} <= ${sqlTimestamp(now)}`;
-      const count = await this.table.countRows(where);
-      if (count > 0) await withRetry('purge expired', () => this.table.delete(where));
-      return count;
+      let total = 0;
+      for (const table of await this.db.memoryTables()) {
+        const count = await table.countRows(where);
+        if (count > 0) await withRetry('purge expired', () => table.delete(where));
+        total += count;
+      }
+      return total;
     });
   }
 

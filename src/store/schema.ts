@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   Bool,
   Field,
@@ -16,12 +17,24 @@ import {
  * truncates vectors of the wrong length, so every table gets an explicit schema
  * and the vector length is checked before any write (see `MemoryStore`).
  */
-export const MEMORIES = 'memories';
 export const SESSIONS = 'sessions';
 export const META = 'meta';
 
-/** Bumped when the memories table changes shape; a newer database refuses an older server. */
+/** Bumped when the tables change shape; a newer database refuses an older server. */
 export const SCHEMA_VERSION = 1;
+
+/** `memories__…` for generation 0, `memories<g>__…` after `reembed` made generation g. */
+export const memoriesTablePrefix = (generation: number): string => `memories${generation === 0 ? '' : generation}__`;
+
+/**
+ * One memories table per agent. The name keeps the agent id readable but
+ * lower-cased, plus a hash of the exact id: agent ids are case-sensitive, and
+ * on macOS and Windows file systems are not ("Bob" and "bob" must not share).
+ */
+export function memoriesTableName(agentId: string, generation: number): string {
+  const hash = createHash('sha256').update(agentId).digest('hex').slice(0, 10);
+  return `${memoriesTablePrefix(generation)}${agentId.toLowerCase()}-${hash}`;
+}
 
 const str = (name: string, nullable = false) => new Field(name, new Utf8(), nullable);
 const ts = (name: string, nullable = false) => new Field(name, new TimestampMillisecond(), nullable);

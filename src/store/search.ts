@@ -1,3 +1,4 @@
+import type { Table } from '@lancedb/lancedb';
 import type { StoredMemory } from '../model.js';
 import { type SearchFilter, compileFilter, metadataMatches } from './filter.js';
 import { liveIn, type MemoryStore } from './memories.js';
@@ -93,6 +94,8 @@ export class Searcher {
   constructor(private readonly store: MemoryStore) {}
 
   async search(req: SearchRequest): Promise<SearchHit[]> {
+    const table = await this.store.tableFor(req.namespace);
+    if (!table) return [];
     const where = and(liveIn(req.namespace, req.now), compileFilter(req.filter));
     // The same candidates whatever `limit` is (it is at most 100), so a memory's score
     // never depends on `limit`. A metadata filter is confirmed after retrieval (see
@@ -108,7 +111,7 @@ export class Searcher {
     const bm25 = new Map<string, number>();
     const text = ftsQueryText(req.query);
     if (req.mode !== 'vector' && text !== '') {
-      const rows = await this.store.table
+      const rows = await table
         .query()
         .fullTextSearch(text, { columns: 'search_text' })
         .where(where)
@@ -119,7 +122,7 @@ export class Searcher {
     }
     const cosine = new Map<string, number>();
     if (req.mode !== 'text' && req.vector) {
-      const rows = await this.store.table
+      const rows = await table
         .vectorSearch(req.vector)
         .distanceType('cosine')
         .where(where)
@@ -136,11 +139,11 @@ export class Searcher {
       const tau = RANKING.vectorSharpness;
       const sharp = new Map([...cosine].map(([id, c]) => [id, Math.exp((c - 1) / tau)]));
       const kernel = { forward: RANKING.vectorForwardWeight, reply: RANKING.replyWeight, backward: RANKING.vectorBackwardWeight };
-      const evidence = await this.sessionEvidence(sharp, memories, where, kernel);
+      const evidence = await this.sessionEvidence(table, sharp, memories, where, kernel);
       for (const [id, e] of evidence) scores.set(id, Math.max(0, Math.min(1, 1 + tau * Math.log(e))));
     } else {
       const kernel = { forward: RANKING.forwardWeight, reply: RANKING.replyWeight, backward: RANKING.backwardWeight };
-      const evidence = await this.sessionEvidence(bm25, memories, where, kernel);
+      const evidence = await this.sessionEvidence(table, bm25, memories, where, kernel);
       for (const [id, c] of cosine) evidence.set(id, (evidence.get(id) ?? 0) + RANKING.vectorWeight * c);
       for (const [id, k] of evidence) scores.set(id, k / (k + RANKING.scoreScale));
     }
@@ -161,7 +164,7 @@ export class Searcher {
       const record = records.get(memory.id);
       return record ? [{ memory: record, score }] : [];
     });
-    if (req.context > 0) await this.attachContext(req, hits);
+    if (req.context > 0) await this.attachContext(table, req, hits);
     return hits;
   }
 
@@ -175,6 +178,7 @@ export class Searcher {
    * own are fetched (through the same filter) and can enter the ranking.
    */
   private async sessionEvidence(
+    table: Table,
     own: Map<string, number>,
     memories: Map<string, Ranked>,
     where: string,
@@ -196,7 +200,7 @@ export class Searcher {
         }
       }
     }
-    for (const row of await this.slots(missing, where, RANK_COLUMNS)) {
+    for (const row of await slots(table, missing, where, RANK_COLUMNS)) {
       const m = rankedFromRow(row);
       if (!memories.has(m.id)) memories.set(m.id, m);
       bySlot.set(slotOf(m.session_id, m.ord), m);
@@ -221,22 +225,15 @@ export class Searcher {
     return evidence;
   }
 
-  /** Rows at these (session, write-order) positions that also satisfy `where`. */
-  private async slots(wanted: Map<string, Set<number>>, where: string, columns: string[]): Promise<Record<string, unknown>[]> {
-    if (wanted.size === 0) return [];
-    const bySession = [...wanted].map(([s, ords]) => `(${col('session_id')} = ${sqlStr(s)} AND ${col('ord')} IN (${[...ords].join(', ')}))`);
-    return this.store.table.query().where(and(where, bySession.join(' OR '))).select(columns).toArray();
-  }
-
   /** Up to `context` memories on each side of every hit, in write order (not filtered: context is context). */
-  private async attachContext(req: SearchRequest, hits: SearchHit[]): Promise<void> {
+  private async attachContext(table: Table, req: SearchRequest, hits: SearchHit[]): Promise<void> {
     const wanted = new Map<string, Set<number>>();
     for (const { memory: m } of hits) {
       const set = wanted.get(m.session_id) ?? new Set<number>();
       for (let d = 1; d <= req.context; d++) set.add(m.ord - d).add(m.ord + d);
       wanted.set(m.session_id, set);
     }
-    const rows = await this.slots(wanted, liveIn(req.namespace, req.now), ['id', 'session_id', 'ord', 'content', 'created_at']);
+    const rows = await slots(table, wanted, liveIn(req.namespace, req.now), ['id', 'session_id', 'ord', 'content', 'created_at']);
     const bySlot = new Map(rows.map((r) => [slotOf(String(r.session_id), Number(r.ord)), r]));
     for (const hit of hits) {
       const m = hit.memory;
@@ -265,6 +262,13 @@ export function applyBoost(score: number, m: Pick<StoredMemory, 'importance' | '
   const recency = Math.pow(0.5, Math.max(0, req.now - m.updated_at) / RANKING.recencyHalfLifeMs);
   const signal = wr * recency + wi * m.importance + wp * (m.pinned ? 1 : 0);
   return (score * (1 + signal)) / (1 + weights);
+}
+
+/** Rows at these (session, write-order) positions that also satisfy `where`. */
+async function slots(table: Table, wanted: Map<string, Set<number>>, where: string, columns: string[]): Promise<Record<string, unknown>[]> {
+  if (wanted.size === 0) return [];
+  const bySession = [...wanted].map(([s, ords]) => `(${col('session_id')} = ${sqlStr(s)} AND ${col('ord')} IN (${[...ords].join(', ')}))`);
+  return table.query().where(and(where, bySession.join(' OR '))).select(columns).toArray();
 }
 
 function rankedFromRow(row: Record<string, unknown>): Ranked {

@@ -68,7 +68,8 @@ async function expectIntact(h: Harness, contents: Map<string, string>): Promise<
       expect(r.memory.content).toBe(contents.get(r.id));
     }
   }
-  const pks = (await h.app.db.memories.query().select(['pk']).toArray()).map((r) => String(r.pk));
+  const pks: string[] = [];
+  for (const table of await h.app.db.memoryTables()) pks.push(...(await table.query().select(['pk']).toArray()).map((r) => String(r.pk)));
   expect(pks).toHaveLength(contents.size);
   expect(new Set(pks).size).toBe(contents.size);
 }
@@ -159,11 +160,12 @@ describe('embedder mismatch and reembedAll (interrupted, then resumed)', () => {
       expect(h.app.db.embedder).toEqual({ provider: 'openai', model: 'fake-model', dim: DIM });
       expect(await h.app.db.getMeta('reembed_target')).toBeUndefined();
       await expectIntact(h, contents);
-      // The vectors are the new embedder's: an exact-text vector query scores 1.
+      // The vectors are the new embedder's: a vector query with exactly the embedded
+      // text (what the full-text index sees: content, then short metadata strings) scores 1.
       const [id, content] = [...contents].find(([, c]) => c.startsWith('note 300:'))!;
       const s = await h.ok('batch_search', {
         queries: [
-          { query: content, mode: 'vector', limit: 1 },
+          { query: `${content}\nit's "fine"`, mode: 'vector', limit: 1 },
           { query: 'amber lantern', mode: 'text', limit: 100 },
           { query: content, mode: 'hybrid', limit: 3 },
         ],
@@ -235,7 +237,7 @@ describe('`memlane reembed` on the command line', () => {
     try {
       await expectIntact(h, contents);
       const [id, content] = [...contents][77]!;
-      const s = await h.ok('batch_search', { queries: [{ query: content, mode: 'vector', limit: 1 }, { query: 'lantern', mode: 'text', limit: 5 }] });
+      const s = await h.ok('batch_search', { queries: [{ query: `${content}\nit's "fine"`, mode: 'vector', limit: 1 }, { query: 'lantern', mode: 'text', limit: 5 }] });
       expect(s.results[0].results[0].id).toBe(id);
       expect(s.results[0].results[0].score).toBeCloseTo(1, 5);
       expect(s.results[1].total).toBe(5);
