@@ -65,7 +65,11 @@ async function main(): Promise<void> {
   const ids: string[] = [];
   const t0 = performance.now();
   for (let i = 0; i < total; i += batch) {
-    const memories = Array.from({ length: Math.min(batch, total - i) }, (_, j) => ({ content: `${i + j}: ${sentence(rand, 12)}`, tags: [WORDS[(i + j) % WORDS.length]!] }));
+    const memories = Array.from({ length: Math.min(batch, total - i) }, (_, j) => ({
+      content: `${i + j}: ${sentence(rand, 12)}`,
+      tags: [WORDS[(i + j) % WORDS.length]!],
+      metadata: { team: `team-${(i + j) % 20}`, n: i + j },
+    }));
     const t = performance.now();
     const res = await call('batch_remember', { memories });
     rememberMs.push(performance.now() - t);
@@ -87,6 +91,23 @@ async function main(): Promise<void> {
     }
     lines.push(`batch_search ${mode.padEnd(6)} (1 query/call): ${fmt(ms)}`);
   }
+  // Filters: tags are a LanceDB list predicate; metadata is a LIKE pre-filter on the JSON
+  // text plus an exact top-level check (src/store/filter.ts), each 5% selective here.
+  for (const [label, filter] of [
+    ['tags_any', { tags_any: ['delta'] }],
+    ['metadata', { metadata: { team: 'team-7' } }],
+  ] as const) {
+    const ms: number[] = [];
+    let returned = 0;
+    for (let q = 0; q < queries; q++) {
+      const t = performance.now();
+      const res = (await call('batch_search', { queries: [{ query: sentence(rand, 4), limit: 10, filter }] })) as unknown as { results: Array<{ total: number }> };
+      ms.push(performance.now() - t);
+      returned += res.results[0]!.total;
+    }
+    lines.push(`batch_search hybrid + ${label.padEnd(8)} filter: ${fmt(ms)}; ${(returned / queries).toFixed(1)} of limit 10 returned on average`);
+  }
+
   const batched: number[] = [];
   for (let q = 0; q < 20; q++) {
     const t = performance.now();

@@ -1,3 +1,5 @@
+import { memoriesSchema, metaSchema, sessionsSchema } from './schema.js';
+
 /**
  * LanceDB filters are raw DataFusion SQL with no bind parameters: a value pasted
  * in raw is an injection (`' OR 1=1 --` matched every row in a probe). Every
@@ -27,34 +29,8 @@ export function sqlNumber(n: number): string {
   return String(n);
 }
 
-const COLUMNS = new Set([
-  'pk',
-  'id',
-  'namespace',
-  'agent_id',
-  'session_id',
-  'ord',
-  'content',
-  'content_hash',
-  'search_text',
-  'type',
-  'title',
-  'tags',
-  'metadata',
-  'confidence',
-  'importance',
-  'source',
-  'provenance',
-  'pinned',
-  'immutable',
-  'expires_at',
-  'created_at',
-  'updated_at',
-  'version',
-  'token_hash',
-  'revoked_at',
-  'key',
-]);
+/** Every column of our tables: the only names a filter may use. */
+const COLUMNS = new Set([memoriesSchema(1), sessionsSchema, metaSchema].flatMap((schema) => schema.fields.map((f) => f.name)));
 
 /** A quoted column name, refused unless it is one of ours. */
 export function col(name: string): string {
