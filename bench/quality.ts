@@ -5,7 +5,7 @@
  * `text`, `vector` and `hybrid`, beside a plain BM25 floor computed here.
  *
  * The data is read from ../shared/data (CC BY-NC 4.0: never copied into this
- * repository). Usage: npm run bench:quality [-- --data FILE] [--conversations N] [--json]
+ * repository). Usage: npm run bench:quality [-- --data FILE] [--conversations N] [--per-session] [--json]
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
@@ -142,6 +142,12 @@ export interface QualityOptions {
   conversations?: number;
   modes?: Mode[];
   env?: Record<string, string>;
+  /**
+   * false (default): a conversation is one memlane session, 100 turns per call, as the
+   * issue describes. true: each conversation session is its own memlane session (what an
+   * app that starts memlane each day does), ≤ 100 turns per call.
+   */
+  perSession?: boolean;
   log?: (line: string) => void;
 }
 
@@ -171,12 +177,15 @@ export async function runQualityBench(opts: QualityOptions = {}): Promise<Qualit
   try {
     for (const conv of convs) {
       const agent = conv.conv_id.replace(/[^A-Za-z0-9._-]/g, '_');
-      // The way an agent stores a conversation: each conversation session is a
-      // memlane session (a new session each time the app starts), turns in
-      // order, at most 100 per batch_remember.
+      // The way an agent stores a conversation: turns in order, `speaker: text` as
+      // content, the date in metadata, at most 100 per batch_remember; one memlane
+      // session for the conversation, or (--per-session) one per conversation session.
       const t0 = performance.now();
       const bySession = new Map<number, Turn[]>();
-      for (const t of conv.turns) bySession.set(t.session, [...(bySession.get(t.session) ?? []), t]);
+      for (const t of conv.turns) {
+        const key = opts.perSession ? t.session : 0;
+        bySession.set(key, [...(bySession.get(key) ?? []), t]);
+      }
       for (const turns of bySession.values()) {
         const { token } = await app.sessions.create(agent, { origin: 'bench' });
         for (let i = 0; i < turns.length; i += 100) {
@@ -252,7 +261,12 @@ export function formatReport(r: QualityReport, modes: Mode[]): string {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { data: { type: 'string' }, conversations: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: {
+      data: { type: 'string' },
+      conversations: { type: 'string' },
+      'per-session': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
   });
   const modes: Mode[] = ['text', 'vector', 'hybrid'];
   const runs: Array<{ label: string; env: Record<string, string> }> = [{ label: 'local', env: { MEMLANE_EMBEDDER: 'local' } }];
@@ -263,6 +277,7 @@ async function main(): Promise<void> {
       ...(values.conversations !== undefined && { conversations: Number(values.conversations) }),
       modes,
       env: run.env,
+      perSession: values['per-session'],
     });
     process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : `\n## ${run.label}\n${formatReport(report, modes)}\n`);
   }
