@@ -26,11 +26,6 @@ export class SessionStore {
     return rows[0] === undefined ? undefined : fromRow(rows[0]);
   }
 
-  async byId(sessionId: string): Promise<SessionRow | undefined> {
-    const rows = await this.db.sessions.query().where(`${col('session_id')} = ${sqlStr(sessionId)}`).limit(1).toArray();
-    return rows[0] === undefined ? undefined : fromRow(rows[0]);
-  }
-
   async list(agentId?: string): Promise<SessionRow[]> {
     const q = this.db.sessions.query();
     const rows = await (agentId === undefined ? q : q.where(`${col('agent_id')} = ${sqlStr(agentId)}`)).toArray();

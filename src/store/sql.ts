@@ -24,11 +24,6 @@ export function sqlTimestamp(ms: number): string {
   return `to_timestamp_millis(${ms})`;
 }
 
-export function sqlNumber(n: number): string {
-  if (!Number.isFinite(n)) throw new Error(`not a finite number: ${n}`);
-  return String(n);
-}
-
 /** Every column of our tables: the only names a filter may use. */
 const COLUMNS = new Set([memoriesSchema(1), sessionsSchema, metaSchema].flatMap((schema) => schema.fields.map((f) => f.name)));
 

@@ -6,7 +6,7 @@ import type { ScopeSources } from '../scope/resolve.js';
 import { createServer } from '../server.js';
 
 /** The open local default session lives as long as a long-running desktop app might. */
-const DEFAULT_SESSION_TTL_MS = 365 * 86_400_000;
+const OPEN_SESSION_TTL_MS = 365 * 86_400_000;
 
 /**
  * `memlane` with no arguments: the MCP server on stdin/stdout. stdout carries
@@ -19,7 +19,7 @@ export async function serveStdio(config: Config): Promise<void> {
   if (config.sessionToken !== undefined) {
     sources.envToken = config.sessionToken;
   } else if (!config.requireToken) {
-    const session = await app.sessions.create(config.defaultAgent, { ttlMs: DEFAULT_SESSION_TTL_MS, origin: 'stdio-default' });
+    const session = await app.sessions.create(config.defaultAgent, { ttlMs: OPEN_SESSION_TTL_MS, origin: 'stdio-default' });
     sources.defaultToken = session.token;
     log.info(`open local session ${session.session_id} for agent "${config.defaultAgent}" (set MEMLANE_REQUIRE_TOKEN=1 to require tokens)`);
   }
