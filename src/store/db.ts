@@ -1,5 +1,6 @@
 import * as lancedb from '@lancedb/lancedb';
 import { mkdirSync } from 'node:fs';
+import { StorageError } from '../errors.js';
 import { META, SCHEMA_VERSION, SESSIONS, memoriesSchema, memoriesTableName, memoriesTablePrefix, metaSchema, sessionsSchema } from './schema.js';
 import { WriteLock } from './lock.js';
 import { col, sqlStrList } from './sql.js';
@@ -55,7 +56,9 @@ export class Database {
     try {
       table = await this.conn.openTable(name);
     } catch (err) {
-      if (!/not found|does not exist/i.test(String((err as Error).message))) throw err;
+      if (!/not found|does not exist/i.test(String((err as Error).message))) {
+        throw new StorageError(`opening ${name} failed: ${(err as Error).message}`, { cause: err });
+      }
       if (!opts.create) return undefined;
       table = await openOrCreateMemories(this.conn, new Set(), name, this.embedder.dim);
     }

@@ -43,7 +43,12 @@ export class MemoryStore {
   }
 
   /** Live (unexpired) memories of `namespace` with these ids, by id. */
-  async getMany(namespace: string, ids: readonly string[], now: number, opts: { withVector?: boolean } = {}): Promise<Map<string, StoredMemory>> {
+  async getMany(
+    namespace: string,
+    ids: readonly string[],
+    now: number,
+    opts: { withVector?: boolean } = {},
+  ): Promise<Map<string, StoredMemory>> {
     const found = new Map<string, StoredMemory>();
     const table = await this.tableFor(namespace);
     if (!table) return found;
@@ -51,11 +56,12 @@ export class MemoryStore {
     const columns = opts.withVector ? [...recordColumns, 'vector'] : [...recordColumns];
     for (let i = 0; i < unique.length; i += IN_CHUNK) {
       const pks = unique.slice(i, i + IN_CHUNK).map((id) => pkOf(namespace, id));
-      const rows = await table
-        .query()
-        .where(and(`${col('pk')} IN (${sqlStrList(pks)})`, liveIn(namespace, now)))
-        .select(columns)
-        .toArray();
+      const rows = await readRows(
+        table
+          .query()
+          .where(and(`${col('pk')} IN (${sqlStrList(pks)})`, liveIn(namespace, now)))
+          .select(columns),
+      );
       for (const row of rows) found.set(String(row.id), fromRow(row));
     }
     return found;
@@ -69,7 +75,12 @@ export class MemoryStore {
     const unique = [...new Set(ids)];
     for (let i = 0; i < unique.length; i += IN_CHUNK) {
       const pks = unique.slice(i, i + IN_CHUNK).map((id) => pkOf(namespace, id));
-      const rows = await table.query().where(`${col('pk')} IN (${sqlStrList(pks)})`).select([...recordColumns, 'vector']).toArray();
+      const rows = await readRows(
+        table
+          .query()
+          .where(`${col('pk')} IN (${sqlStrList(pks)})`)
+          .select([...recordColumns, 'vector']),
+      );
       for (const row of rows) found.set(String(row.id), fromRow(row));
     }
     return found;
@@ -81,14 +92,20 @@ export class MemoryStore {
     if (!table) return;
     const columns = opts.withVector ? [...recordColumns, 'vector'] : [...recordColumns];
     for (let offset = 0; ; offset += pageSize) {
-      const rows = await table
-        .query()
-        .where(`${col('namespace')} = ${sqlStr(namespace)}`)
-        .select(columns)
-        .orderBy([{ columnName: 'created_at', ascending: true }, { columnName: 'session_id', ascending: true }, { columnName: 'ord', ascending: true }, { columnName: 'id', ascending: true }])
-        .limit(pageSize)
-        .offset(offset)
-        .toArray();
+      const rows = await readRows(
+        table
+          .query()
+          .where(`${col('namespace')} = ${sqlStr(namespace)}`)
+          .select(columns)
+          .orderBy([
+            { columnName: 'created_at', ascending: true },
+            { columnName: 'session_id', ascending: true },
+            { columnName: 'ord', ascending: true },
+            { columnName: 'id', ascending: true },
+          ])
+          .limit(pageSize)
+          .offset(offset),
+      );
       if (rows.length === 0) return;
       yield rows.map(fromRow);
     }
@@ -101,11 +118,12 @@ export class MemoryStore {
     if (!table) return found;
     const unique = [...new Set(hashes)];
     for (let i = 0; i < unique.length; i += IN_CHUNK) {
-      const rows = await table
-        .query()
-        .where(and(`${col('content_hash')} IN (${sqlStrList(unique.slice(i, i + IN_CHUNK))})`, liveIn(namespace, now)))
-        .select(['id', 'content_hash', 'created_at'])
-        .toArray();
+      const rows = await readRows(
+        table
+          .query()
+          .where(and(`${col('content_hash')} IN (${sqlStrList(unique.slice(i, i + IN_CHUNK))})`, liveIn(namespace, now)))
+          .select(['id', 'content_hash', 'created_at']),
+      );
       // Oldest first, so that the same content always resolves to the same memory.
       rows.sort((a, b) => Number(a.created_at) - Number(b.created_at));
       for (const row of rows) if (!found.has(String(row.content_hash))) found.set(String(row.content_hash), String(row.id));
@@ -117,14 +135,15 @@ export class MemoryStore {
   async nextOrd(namespace: string, sessionId: string): Promise<number> {
     const table = await this.tableFor(namespace);
     if (!table) return 1;
-    const rows = await table
-      .query()
-      .where(and(`${col('namespace')} = ${sqlStr(namespace)}`, `${col('session_id')} = ${sqlStr(sessionId)}`))
-      .select(['ord'])
-      .orderBy({ columnName: 'ord', ascending: false })
-      .limit(1)
-      .toArray();
-    return rows.length === 0 ? 1 : Number(rows[0].ord) + 1;
+    const rows = await readRows(
+      table
+        .query()
+        .where(and(`${col('namespace')} = ${sqlStr(namespace)}`, `${col('session_id')} = ${sqlStr(sessionId)}`))
+        .select(['ord'])
+        .orderBy({ columnName: 'ord', ascending: false })
+        .limit(1),
+    );
+    return rows[0] === undefined ? 1 : Number(rows[0].ord) + 1;
   }
 
   /**
@@ -156,7 +175,7 @@ export class MemoryStore {
       const where = `${col('expires_at')} IS NOT NULL AND ${col('expires_at')} <= ${sqlTimestamp(now)}`;
       let total = 0;
       for (const table of await this.db.memoryTables()) {
-        const count = await table.countRows(where);
+        const count = await withRetry('count expired', () => table.countRows(where), 1);
         if (count > 0) await withRetry('purge expired', () => table.delete(where));
         total += count;
       }
@@ -226,6 +245,19 @@ export function fromRow(row: Record<string, unknown>): StoredMemory {
   };
   if (row.vector !== undefined && row.vector !== null) m.vector = Float32Array.from(row.vector as Iterable<number>);
   return m;
+}
+
+/**
+ * Runs a LanceDB read. An engine failure (a missing or corrupt file, an I/O
+ * error) becomes a StorageError, which items report as STORAGE_ERROR; a bug
+ * in memlane stays a bug (INTERNAL).
+ */
+export async function readRows(query: { toArray(): Promise<unknown[]> }): Promise<Record<string, unknown>[]> {
+  try {
+    return (await query.toArray()) as Record<string, unknown>[];
+  } catch (err) {
+    throw new StorageError(`reading from LanceDB failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
 }
 
 const RETRYABLE = /commit conflict|conflict|retryable|concurrent|too many open files|temporarily/i;

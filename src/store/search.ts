@@ -1,7 +1,7 @@
 import type { Table } from '@lancedb/lancedb';
 import type { StoredMemory } from '../model.js';
 import { type SearchFilter, compileFilter, metadataMatches } from './filter.js';
-import { liveIn, type MemoryStore } from './memories.js';
+import { liveIn, readRows, type MemoryStore } from './memories.js';
 import { and, col, sqlStr } from './sql.js';
 import { ftsQueryText } from './text.js';
 
@@ -85,7 +85,10 @@ export const RANKING = {
  * (reading every column of 100+ candidates was most of a query's time).
  */
 const RANK_COLUMNS = ['id', 'session_id', 'ord', 'content', 'metadata', 'importance', 'pinned', 'created_at', 'updated_at'];
-type Ranked = Pick<StoredMemory, 'id' | 'session_id' | 'ord' | 'content' | 'metadata' | 'importance' | 'pinned' | 'created_at' | 'updated_at'>;
+type Ranked = Pick<
+  StoredMemory,
+  'id' | 'session_id' | 'ord' | 'content' | 'metadata' | 'importance' | 'pinned' | 'created_at' | 'updated_at'
+>;
 
 const slotOf = (sessionId: string, ord: number) => `${sessionId}#${ord}`;
 
@@ -111,24 +114,26 @@ export class Searcher {
     const bm25 = new Map<string, number>();
     const text = ftsQueryText(req.query);
     if (req.mode !== 'vector' && text !== '') {
-      const rows = await table
-        .query()
-        .fullTextSearch(text, { columns: 'search_text' })
-        .where(where)
-        .select([...RANK_COLUMNS, '_score'])
-        .limit(fetch)
-        .toArray();
+      const rows = await readRows(
+        table
+          .query()
+          .fullTextSearch(text, { columns: 'search_text' })
+          .where(where)
+          .select([...RANK_COLUMNS, '_score'])
+          .limit(fetch),
+      );
       for (const row of rows) bm25.set(keep(row), Number(row._score));
     }
     const cosine = new Map<string, number>();
     if (req.mode !== 'text' && req.vector) {
-      const rows = await table
-        .vectorSearch(req.vector)
-        .distanceType('cosine')
-        .where(where)
-        .select([...RANK_COLUMNS, '_distance'])
-        .limit(fetch)
-        .toArray();
+      const rows = await readRows(
+        table
+          .vectorSearch(req.vector)
+          .distanceType('cosine')
+          .where(where)
+          .select([...RANK_COLUMNS, '_distance'])
+          .limit(fetch),
+      );
       for (const row of rows) cosine.set(keep(row), Math.max(0, Math.min(1, 1 - Number(row._distance))));
     }
 
@@ -158,7 +163,11 @@ export class Searcher {
     }
     ranked.sort((a, b) => b.score - a.score || b.memory.created_at - a.memory.created_at || (a.memory.id < b.memory.id ? -1 : 1));
     const top = ranked.slice(0, req.limit);
-    const records = await this.store.getMany(req.namespace, top.map((r) => r.memory.id), req.now);
+    const records = await this.store.getMany(
+      req.namespace,
+      top.map((r) => r.memory.id),
+      req.now,
+    );
     // A hit deleted between ranking and reading is simply not returned.
     const hits = top.flatMap(({ memory, score }) => {
       const record = records.get(memory.id);
@@ -268,7 +277,12 @@ export function applyBoost(score: number, m: Pick<StoredMemory, 'importance' | '
 async function slots(table: Table, wanted: Map<string, Set<number>>, where: string, columns: string[]): Promise<Record<string, unknown>[]> {
   if (wanted.size === 0) return [];
   const bySession = [...wanted].map(([s, ords]) => `(${col('session_id')} = ${sqlStr(s)} AND ${col('ord')} IN (${[...ords].join(', ')}))`);
-  return table.query().where(and(where, bySession.join(' OR '))).select(columns).toArray();
+  return readRows(
+    table
+      .query()
+      .where(and(where, bySession.join(' OR ')))
+      .select(columns),
+  );
 }
 
 function rankedFromRow(row: Record<string, unknown>): Ranked {
