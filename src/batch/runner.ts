@@ -36,7 +36,7 @@ function optionsSchema(tool: BatchTool) {
 export function advertisedInputSchema(tool: BatchTool, maxBatch: number) {
   return z
     .object({
-      [tool.itemsKey]: z.array(tool.itemSchema).min(1).max(maxBatch).describe(tool.itemsDescription),
+      [tool.itemsKey]: z.array(tool.itemSchema).min(1).max(maxBatch).describe(withMax(tool.itemsDescription, maxBatch)),
       agent_id: agentIdField.optional(),
       session_token: sessionTokenField.optional(),
       options: optionsSchema(tool).optional(),
@@ -49,12 +49,14 @@ export function toolListing(tool: BatchTool, maxBatch: number): Tool {
   return {
     name: tool.name,
     title: tool.title,
-    description: tool.description,
+    description: withMax(tool.description, maxBatch),
     inputSchema: z.toJSONSchema(advertisedInputSchema(tool, maxBatch), { io: 'input', target: 'draft-7' }) as Tool['inputSchema'],
     outputSchema: z.toJSONSchema(batchOutputSchema(tool.resultShape), { target: 'draft-7' }) as Tool['outputSchema'],
     annotations: { title: tool.title, ...tool.annotations },
   };
 }
+
+const withMax = (text: string, maxBatch: number): string => text.replaceAll('{max}', String(maxBatch));
 
 /**
  * Runs one call of a batch tool: envelope, scope, per-item validation,
@@ -92,7 +94,9 @@ function parseEnvelope(tool: BatchTool, args: unknown, maxBatch: number): Envelo
     throw new CallError(ErrorCode.Validation, 'arguments must be a JSON object');
   }
   const items = (args as Record<string, unknown>)[tool.itemsKey];
-  if (items === undefined) throw new CallError(ErrorCode.Validation, `"${tool.itemsKey}" is required: ${tool.itemsDescription}`, tool.itemsKey);
+  if (items === undefined) {
+    throw new CallError(ErrorCode.Validation, `"${tool.itemsKey}" is required: ${withMax(tool.itemsDescription, maxBatch)}`, tool.itemsKey);
+  }
   if (!Array.isArray(items)) throw new CallError(ErrorCode.Validation, `"${tool.itemsKey}" must be an array`, tool.itemsKey);
   if (items.length === 0) throw new CallError(ErrorCode.Validation, `"${tool.itemsKey}" must hold at least one item`, tool.itemsKey);
   if (items.length > maxBatch) {

@@ -45,6 +45,7 @@ export interface Indexed<Item> {
 export interface BatchTool<Item = any, Options = any> {
   name: string;
   title: string;
+  /** For the model. `{max}` in it (and in itemsDescription) is replaced by the configured item limit. */
   description: string;
   annotations: ToolAnnotations;
   /** The input array's name: memories, updates, ids or queries. */

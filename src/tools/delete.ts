@@ -9,12 +9,12 @@ export const deleteTool = defineTool<string, { force: boolean }>({
   name: 'batch_delete',
   title: 'Delete memories',
   description:
-    'Permanently delete 1–100 memories by id in one call. Deleted content disappears from every later get and search at once. ' +
+    'Permanently delete 1–{max} memories by id in one call. Deleted content disappears from every later get and search at once. ' +
     'Immutable memories are deleted only with options.force = true (otherwise IMMUTABLE); unknown ids report NOT_FOUND. ' +
     'One result per id, in input order.',
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   itemsKey: 'ids',
-  itemsDescription: 'Ids of the memories to delete, 1 to MEMLANE_MAX_BATCH (default 100)',
+  itemsDescription: 'Ids of the memories to delete, 1 to {max}',
   itemSchema: deleteItemSchema,
   options: { force: z.boolean().default(false).describe('true: also delete immutable memories (default false)') },
   resultShape: {},

@@ -7,11 +7,11 @@ export const getTool = defineTool<string, Record<string, never>>({
   name: 'batch_get',
   title: 'Get memories',
   description:
-    'Read 1–100 memories by id in one call, each with every field (content, tags, metadata, version, timestamps …). ' +
+    'Read 1–{max} memories by id in one call, each with every field (content, tags, metadata, version, timestamps …). ' +
     'Unknown or expired ids report NOT_FOUND. One result per id, in input order.',
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   itemsKey: 'ids',
-  itemsDescription: 'Ids of the memories to read, 1 to MEMLANE_MAX_BATCH (default 100)',
+  itemsDescription: 'Ids of the memories to read, 1 to {max}',
   itemSchema: f.memoryId,
   options: {},
   resultShape: { memory: memoryRecordSchema.optional().describe('The whole memory record') },

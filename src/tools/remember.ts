@@ -39,13 +39,13 @@ export const rememberTool = defineTool<RememberItem, { dedupe: boolean; max_retr
   name: 'batch_remember',
   title: 'Remember memories',
   description:
-    'Store 1–100 new long-term memories in one call (facts, preferences, events, instructions). Each item needs only `content`: ' +
+    'Store 1–{max} new long-term memories in one call (facts, preferences, events, instructions). Each item needs only `content`: ' +
     'one self-contained statement. Memories with the same normalised content as one already stored are not stored twice: the item ' +
     'reports action "deduplicated" with the existing id. Give your own `id` to make a retried call safe (an existing id is updated, ' +
     'not duplicated). Results come back one per item, in input order; a bad item fails alone.',
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   itemsKey: 'memories',
-  itemsDescription: 'The memories to store, 1 to MEMLANE_MAX_BATCH (default 100) items',
+  itemsDescription: 'The memories to store, 1 to {max} items',
   itemSchema: rememberItemSchema,
   options: {
     dedupe: z.boolean().default(true).describe('false: store even when the same normalised content is already stored (default true)'),

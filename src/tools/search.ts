@@ -78,13 +78,13 @@ export const searchTool = defineTool<SearchItem, { max_retries: number }>({
   name: 'batch_search',
   title: 'Search memories',
   description:
-    "Search this agent's memories with 1–100 queries in one call; each query returns its best matches, best first, with a score " +
+    "Search this agent's memories with 1–{max} queries in one call; each query returns its best matches, best first, with a score " +
     'in [0, 1]. The default `hybrid` mode combines keyword (full-text) and embedding similarity; use `filter` to narrow by type, ' +
     'tags, session, source, pinned, creation time or exact metadata values, and `context` to also get the memories written just ' +
     'before and after each hit (useful for conversations). Expired memories are never returned.',
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   itemsKey: 'queries',
-  itemsDescription: 'The queries, 1 to MEMLANE_MAX_BATCH (default 100)',
+  itemsDescription: 'The queries, 1 to {max}',
   itemSchema: searchItemSchema,
   options: { max_retries: maxRetriesOption },
   resultShape: {

@@ -44,13 +44,13 @@ export const updateTool = defineTool<UpdateItem, { max_retries: number }>({
   name: 'batch_update',
   title: 'Update memories',
   description:
-    'Change 1–100 existing memories by id in one call. Give only the fields to change; `metadata` is merged as a JSON Merge Patch ' +
+    'Change 1–{max} existing memories by id in one call. Give only the fields to change; `metadata` is merged as a JSON Merge Patch ' +
     '(a key set to null is removed), `expires_at: null` clears expiry, and changed content is re-embedded. Pass `expected_version` ' +
     '(from batch_get or an earlier result) to fail with VERSION_CONFLICT instead of overwriting someone else\'s change. ' +
     'Immutable memories report IMMUTABLE; unknown ids report NOT_FOUND. One result per item, in input order.',
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   itemsKey: 'updates',
-  itemsDescription: 'The changes, one per memory id, 1 to MEMLANE_MAX_BATCH (default 100) items',
+  itemsDescription: 'The changes, one per memory id, 1 to {max} items',
   itemSchema: updateItemSchema,
   options: { max_retries: maxRetriesOption },
   resultShape: { version: z.number().int().optional().describe('The stored version after this call') },

@@ -1,5 +1,6 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { startHarness } from '../helpers/harness.js';
 import { textOf, uniqueWord, useHarness } from './_helpers.js';
 
 const SUMMARY = /^\d+ ok(, \d+ errors? \([A-Z_, ]+\))?(, \d+ skipped)? in \d+ ms$/;
@@ -208,5 +209,24 @@ describe('call output', () => {
     expect(res.content).toHaveLength(1);
     expect(textOf(res)).toMatch(/^VALIDATION_ERROR: /);
     expect(res.structuredContent).toBeUndefined();
+  });
+});
+
+describe('descriptions follow the configured limit', () => {
+  it('with MEMLANE_MAX_BATCH=250 every tool says 1–250 and advertises maxItems 250', async () => {
+    const h = await startHarness({ env: { MEMLANE_MAX_BATCH: '250' } });
+    try {
+      const { tools } = await h.client.listTools();
+      expect(tools).toHaveLength(5);
+      for (const tool of tools) {
+        expect(tool.description, tool.name).toContain('1–250');
+        expect(tool.description, tool.name).not.toContain('{max}');
+        const items = Object.values((tool.inputSchema as any).properties).find((p: any) => p.type === 'array') as any;
+        expect(items.maxItems, tool.name).toBe(250);
+        expect(items.description, tool.name).toContain('1 to 250');
+      }
+    } finally {
+      await h.close();
+    }
   });
 });
