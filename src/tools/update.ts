@@ -64,19 +64,13 @@ export const updateTool = defineTool<UpdateItem, { max_retries: number }>({
     const ids = items.map(({ item }) => item.id);
 
     // Embed changed text outside the write lock; the vector depends only on embedText.
-    const before = await store.getMany(scope.namespace, ids, now);
-    await vectors.ensure(
-      items.flatMap(({ item }) => {
-        const old = before.get(item.id);
-        if (!old || item.embedding) return [];
-        const text = embedText(patched(old, item));
-        return text === embedText(old) ? [] : [text];
-      }),
-    );
+    await vectors.ensure(changedTexts(items, await store.getMany(scope.namespace, ids, now)));
     ctx.deadline.check('writing');
 
     return store.exclusive(async () => {
       const current = await store.getMany(scope.namespace, ids, now, { withVector: true });
+      // Another process may have changed a memory since the first read: embed what is new now.
+      await vectors.ensure(changedTexts(items, current));
       const writes = new Map<number, StoredMemory>();
       for (const { index, item } of items) {
         const result = applyUpdate(index, item, current.get(item.id), now, store.dim, vectors);
@@ -143,6 +137,16 @@ function applyUpdate(index: number, item: UpdateItem, current: StoredMemory | un
 }
 
 type Embedded = Pick<StoredMemory, 'content' | 'title' | 'metadata'>;
+
+/** The texts these updates would need embedded, against the given stored memories. */
+function changedTexts(items: ReadonlyArray<{ item: UpdateItem }>, stored: ReadonlyMap<string, Embedded>): string[] {
+  return items.flatMap(({ item }) => {
+    const old = stored.get(item.id);
+    if (!old || item.embedding) return [];
+    const text = embedText(patched(old, item));
+    return text === embedText(old) ? [] : [text];
+  });
+}
 
 /** What the vector embeds: the same text the full-text index sees, so a title or metadata change re-embeds too. */
 const embedText = (m: Embedded): string => searchText(m.content, m.title, m.metadata);
