@@ -6,7 +6,7 @@ import type { App } from '../app.js';
 import { issuesToError } from '../batch/issues.js';
 import { toRecord, type StoredMemory } from '../model.js';
 import { agentIdSchema, namespaceOf, sessionIdSchema } from '../scope/ids.js';
-import { contentHash } from '../store/text.js';
+import { contentHash, embeddingText } from '../store/text.js';
 import * as f from '../tools/fields.js';
 import { jsonEqual } from '../tools/merge-patch.js';
 import { defineCommand, parseOrUsage } from './command.js';
@@ -170,7 +170,7 @@ function parseLine(text: string, dim: number, agent: string | undefined): { memo
 async function writeBatch(app: App, batch: Array<{ memory: StoredMemory; ordGiven: boolean }>): Promise<number> {
   const { store, embedder } = app;
   // Lines that do not carry a vector are embedded outside the lock.
-  const missing = batch.filter((b) => !b.memory.vector).map((b) => b.memory.content);
+  const missing = batch.filter((b) => !b.memory.vector).map((b) => embeddingText(b.memory));
   const embedded = new Map<string, Float32Array>();
   if (missing.length > 0) {
     const unique = [...new Set(missing)];
@@ -181,7 +181,7 @@ async function writeBatch(app: App, batch: Array<{ memory: StoredMemory; ordGive
     const byNamespace = new Map<string, typeof batch>();
     for (const b of batch) byNamespace.set(b.memory.namespace, [...(byNamespace.get(b.memory.namespace) ?? []), b]);
     for (const [namespace, items] of byNamespace) {
-      const existing = await store.getAll(namespace, items.map((b) => b.memory.id));
+      const existing = await store.getMany(namespace, items.map((b) => b.memory.id), Date.now(), { withVector: true, includeExpired: true });
       const nextOrd = new Map<string, number>();
       for (const { memory, ordGiven } of items) {
         const current = existing.get(memory.id);
@@ -193,7 +193,8 @@ async function writeBatch(app: App, batch: Array<{ memory: StoredMemory; ordGive
             nextOrd.set(memory.session_id, ord + 1);
           }
         }
-        memory.vector ??= current && current.content === memory.content ? current.vector : embedded.get(memory.content);
+        const text = embeddingText(memory);
+        memory.vector ??= current && embeddingText(current) === text ? current.vector : embedded.get(text);
         if (current && sameMemory(current, memory)) continue;
         writes.push(memory);
       }

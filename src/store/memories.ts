@@ -42,12 +42,15 @@ export class MemoryStore {
     return this.db.lock.run(fn);
   }
 
-  /** Live (unexpired) memories of `namespace` with these ids, by id. */
+  /**
+   * Memories of `namespace` with these ids, by id: live (unexpired at `now`)
+   * ones, or with `includeExpired` every stored row (what import overwrites).
+   */
   async getMany(
     namespace: string,
     ids: readonly string[],
     now: number,
-    opts: { withVector?: boolean } = {},
+    opts: { withVector?: boolean; includeExpired?: boolean } = {},
   ): Promise<Map<string, StoredMemory>> {
     const found = new Map<string, StoredMemory>();
     const table = await this.tableFor(namespace);
@@ -59,27 +62,8 @@ export class MemoryStore {
       const rows = await readRows(
         table
           .query()
-          .where(and(`${col('pk')} IN (${sqlStrList(pks)})`, liveIn(namespace, now)))
+          .where(and(`${col('pk')} IN (${sqlStrList(pks)})`, opts.includeExpired ? undefined : liveIn(namespace, now)))
           .select(columns),
-      );
-      for (const row of rows) found.set(String(row.id), fromRow(row));
-    }
-    return found;
-  }
-
-  /** Every stored row of `namespace` with these ids, expired ones included, with vectors (for import). */
-  async getAll(namespace: string, ids: readonly string[]): Promise<Map<string, StoredMemory>> {
-    const found = new Map<string, StoredMemory>();
-    const table = await this.tableFor(namespace);
-    if (!table) return found;
-    const unique = [...new Set(ids)];
-    for (let i = 0; i < unique.length; i += IN_CHUNK) {
-      const pks = unique.slice(i, i + IN_CHUNK).map((id) => pkOf(namespace, id));
-      const rows = await readRows(
-        table
-          .query()
-          .where(`${col('pk')} IN (${sqlStrList(pks)})`)
-          .select([...recordColumns, 'vector']),
       );
       for (const row of rows) found.set(String(row.id), fromRow(row));
     }

@@ -181,9 +181,10 @@ export class Searcher {
    * Match evidence (BM25, or sharpened cosine in vector mode) with session
    * context. A matching memory lends part of its score to the memories written
    * just after it (more if it asked a question) and before it, within its
-   * session, and every memory gets a little of the best match in its session. In conversation the answer is often the reply
-   * next to the turn that matches the question; measured on LoCoMo this is
-   * worth about 10 points of recall@10. Neighbours that did not match on their
+   * session, and every memory gets a little of the best match in its session.
+   * In conversation the answer is often the reply next to the turn that
+   * matches the question; measured on LoCoMo this is worth about 10 points of
+   * recall@10. Neighbours that did not match on their
    * own are fetched (through the same filter) and can enter the ranking.
    */
   private async sessionEvidence(

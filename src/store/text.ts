@@ -48,6 +48,16 @@ export function searchText(content: string, title: string | null, metadata: Reco
 }
 
 /**
+ * What a memory's vector embeds: the same text the full-text index sees, so a
+ * date or place in the metadata counts in vector search too. Every writer
+ * (remember, update, import, reembed) embeds this, so vectors never depend on
+ * how a memory got into the database.
+ */
+export function embeddingText(m: { content: string; title: string | null; metadata: Record<string, unknown> }): string {
+  return searchText(m.content, m.title, m.metadata);
+}
+
+/**
  * LanceDB reads a full-text query as plain words (no operators), but
  * full-width and other compatibility characters match nothing unless folded,
  * so a query is NFKC-normalised and keeps only letters, digits and spaces.

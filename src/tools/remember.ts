@@ -4,7 +4,7 @@ import { defineTool, type Outcome } from '../batch/tool.js';
 import { ErrorCode, itemError } from '../errors.js';
 import { DEFAULTS, type StoredMemory } from '../model.js';
 import { newMemoryId } from '../scope/ids.js';
-import { contentHash, searchText } from '../store/text.js';
+import { contentHash, embeddingText } from '../store/text.js';
 import * as f from './fields.js';
 import { CallVectors, callerVector, isItemError } from './vectors.js';
 
@@ -78,7 +78,7 @@ export const rememberTool = defineTool<RememberItem, { dedupe: boolean; max_retr
       }
       // The vector sees what the full-text index sees (title, content, short metadata strings):
       // a date or place in the metadata is often what a question asks by.
-      const text = searchText(item.content, item.title ?? null, item.metadata);
+      const text = embeddingText({ content: item.content, title: item.title ?? null, metadata: item.metadata });
       return [{ index, item, hash: contentHash(item.content), text, expires: expires ?? null, vector }];
     });
 
@@ -112,7 +112,7 @@ export const rememberTool = defineTool<RememberItem, { dedupe: boolean; max_retr
             continue;
           }
         }
-        const sameText = current && searchText(current.content, current.title, current.metadata) === text;
+        const sameText = current && embeddingText(current) === text;
         let vector = given ?? (sameText ? current.vector : undefined);
         if (!vector) {
           // Normally embedded before the lock; content that stopped being a duplicate since then is embedded now.

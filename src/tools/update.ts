@@ -3,7 +3,7 @@ import { maxRetriesOption } from '../batch/options.js';
 import { defineTool, type Outcome } from '../batch/tool.js';
 import { ErrorCode, itemError } from '../errors.js';
 import { LIMITS, type StoredMemory } from '../model.js';
-import { contentHash, searchText } from '../store/text.js';
+import { contentHash, embeddingText } from '../store/text.js';
 import * as f from './fields.js';
 import { jsonEqual, mergePatch } from './merge-patch.js';
 import { expiryOf } from './remember.js';
@@ -63,7 +63,7 @@ export const updateTool = defineTool<UpdateItem, { max_retries: number }>({
     const vectors = new CallVectors(embedder, { signal: ctx.deadline.signal, maxRetries: ctx.options.max_retries });
     const ids = items.map(({ item }) => item.id);
 
-    // Embed changed text outside the write lock; the vector depends only on embedText.
+    // Embed changed text outside the write lock; the vector depends only on embeddingText.
     await vectors.ensure(changedTexts(items, await store.getMany(scope.namespace, ids, now)));
     ctx.deadline.check('writing');
 
@@ -124,8 +124,8 @@ function applyUpdate(index: number, item: UpdateItem, current: StoredMemory | un
     const v = callerVector(item.embedding, dim, path(index, 'embedding'));
     if (isItemError(v)) return { error: v };
     next.vector = v;
-  } else if (embedText(next) !== embedText(current)) {
-    const v = vectors.get(embedText(next), path(index, 'content'));
+  } else if (embeddingText(next) !== embeddingText(current)) {
+    const v = vectors.get(embeddingText(next), path(index, 'content'));
     if (isItemError(v)) return { error: v };
     next.vector = v;
   }
@@ -143,13 +143,11 @@ function changedTexts(items: ReadonlyArray<{ item: UpdateItem }>, stored: Readon
   return items.flatMap(({ item }) => {
     const old = stored.get(item.id);
     if (!old || item.embedding) return [];
-    const text = embedText(patched(old, item));
-    return text === embedText(old) ? [] : [text];
+    const text = embeddingText(patched(old, item));
+    return text === embeddingText(old) ? [] : [text];
   });
 }
 
-/** What the vector embeds: the same text the full-text index sees, so a title or metadata change re-embeds too. */
-const embedText = (m: Embedded): string => searchText(m.content, m.title, m.metadata);
 
 /** The content, title and metadata after `item` is applied to `m`. */
 function patched(m: Embedded, item: UpdateItem): Embedded {
