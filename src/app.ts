@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
 import type { Embedder } from './embed/embedder.js';
+import { guardedEmbedder } from './embed/guarded.js';
 import { createEmbedder } from './embed/index.js';
 import { Sessions } from './scope/sessions.js';
 import { Database } from './store/db.js';
@@ -21,9 +22,12 @@ export interface App {
 }
 
 export async function openApp(config: Config, opts: { embedder?: Embedder; maintenance?: boolean; adopt?: boolean } = {}): Promise<App> {
-  const embedder = opts.embedder ?? (await createEmbedder(config.embedder));
-  const db = await Database.open(config.dbUri, { provider: embedder.provider, model: embedder.model, dim: embedder.dim }, { adopt: opts.adopt ?? false });
-  const store = new MemoryStore(db);
+  const configured = opts.embedder ?? (await createEmbedder(config.embedder));
+  const own = { provider: configured.provider, model: configured.model, dim: configured.dim };
+  const db = await Database.open(config.dbUri, own, { adopt: opts.adopt ?? false });
+  const store = new MemoryStore(db, own);
+  // `reembed` (adopt) embeds for the generation it is building; everyone else only for the database's own.
+  const embedder = opts.adopt ? configured : guardedEmbedder(configured, () => store.embedderMismatch());
   const maintainer = new Maintainer(db, opts.maintenance === false ? 0 : config.maintenanceIntervalMs);
   maintainer.start();
   let closed = false;
@@ -39,8 +43,9 @@ export async function openApp(config: Config, opts: { embedder?: Embedder; maint
       if (closed) return;
       closed = true;
       await maintainer.stop();
-      // Let a write in flight finish before the tables close under it.
-      await db.lock.run(async () => db.close());
+      // Let this process's writes in flight finish before the tables close under them.
+      await db.lock.drain();
+      db.close();
     },
   };
 }

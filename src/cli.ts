@@ -9,6 +9,7 @@ import { exportCommand, importCommand } from './commands/transfer.js';
 import { USAGE, UsageError } from './commands/usage.js';
 import { ConfigError, loadConfig } from './config.js';
 import { EmbedderMismatchError } from './store/db.js';
+import { StoreOpenError } from './store/local-dir.js';
 import { serveStdio } from './transport/stdio.js';
 import { VERSION } from './version.js';
 
@@ -62,7 +63,7 @@ main(process.argv.slice(2)).then(
     if (err instanceof UsageError) {
       process.stderr.write(`memlane: ${err.message}\n\n${USAGE}`);
       process.exitCode = 2;
-    } else if (err instanceof ConfigError || err instanceof EmbedderMismatchError) {
+    } else if (err instanceof ConfigError || err instanceof EmbedderMismatchError || err instanceof StoreOpenError) {
       process.stderr.write(`memlane: ${err.message}\n`);
       process.exitCode = 1;
     } else {

@@ -51,3 +51,11 @@ export class StorageError extends Error {
     this.name = 'StorageError';
   }
 }
+
+/**
+ * A call's `timeout_ms` ran out at a safe point (waiting for the write lock,
+ * between stages; never mid-commit). Items report `TIMEOUT` with nothing written.
+ */
+export class TimeoutError extends Error {
+  override name = 'TimeoutError';
+}

@@ -11,6 +11,8 @@ export const LIMITS = {
   tags: 32,
   tagChars: 64,
   metadataBytes: 16 * 1024,
+  /** Objects and arrays inside metadata (or any item field) nest at most this deep; the field itself is level 1. */
+  nestingDepth: 32,
   idChars: 128,
   stringChars: 256,
   maxTtlSeconds: 100 * 365 * 24 * 3600,

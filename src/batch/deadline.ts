@@ -1,7 +1,4 @@
-/** Raised at a safe point (never mid-commit) once a call's `timeout_ms` has passed. */
-export class TimeoutError extends Error {
-  override name = 'TimeoutError';
-}
+import { TimeoutError } from '../errors.js';
 
 /** A call's time budget: checked between stages, and an AbortSignal for providers. */
 export class Deadline {
@@ -26,6 +23,25 @@ export class Deadline {
   /** Throws TimeoutError when the budget is spent; call before starting a stage that writes. */
   check(stage: string): void {
     if (this.expired) throw new TimeoutError(`timed out after ${this.timeoutMs} ms (before ${stage})`);
+  }
+
+  /**
+   * Resolves (or rejects) like `work`, or rejects with TimeoutError when the
+   * budget runs out first. For reads only: abandoned work must have no effects.
+   */
+  async race<T>(work: Promise<T>): Promise<T> {
+    work.catch(() => undefined); // an abandoned read's late failure is nobody's business
+    if (this.signal.aborted) throw this.signal.reason;
+    let onAbort!: () => void;
+    const expired = new Promise<never>((_, reject) => {
+      onAbort = () => reject(this.signal.reason);
+      this.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([work, expired]);
+    } finally {
+      this.signal.removeEventListener('abort', onAbort);
+    }
   }
 
   dispose(): void {

@@ -1,12 +1,13 @@
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { EmbeddingError } from '../embed/embedder.js';
-import { CallError, ErrorCode, StorageError, itemError, type ItemError } from '../errors.js';
+import { CallError, ErrorCode, StorageError, TimeoutError, itemError, type ItemError } from '../errors.js';
 import { log } from '../log.js';
+import { LIMITS } from '../model.js';
 import { agentIdSchema, newBatchId } from '../scope/ids.js';
 import { resolveScope, type ScopeSources } from '../scope/resolve.js';
 import type { Scope, Sessions } from '../scope/sessions.js';
-import { Deadline, TimeoutError } from './deadline.js';
+import { Deadline } from './deadline.js';
 import { issuesToError, jsonPath } from './issues.js';
 import { commonOptions, type CommonOptions } from './options.js';
 import { batchOutputSchema } from './output.js';
@@ -67,6 +68,7 @@ export async function runBatch(tool: BatchTool, args: unknown, env: CallEnv): Pr
   const started = performance.now();
   try {
     const envelope = parseEnvelope(tool, args, env.maxBatch);
+    await catchUp(env.services);
     const scope = await resolveScope(env.sessions, env.sources, {
       ...(envelope.session_token !== undefined && { sessionToken: envelope.session_token }),
       ...(envelope.agent_id !== undefined && { agentId: envelope.agent_id }),
@@ -79,6 +81,16 @@ export async function runBatch(tool: BatchTool, args: unknown, env: CallEnv): Pr
     if (err instanceof CallError) return callFailure(err);
     log.error(`${tool.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return callFailure(new CallError(ErrorCode.Internal, `internal error: ${err instanceof Error ? err.message : String(err)}`));
+  }
+}
+
+/** Another process may have changed the database since the last call (reembed, revocations): see it first. */
+async function catchUp(services: Services): Promise<void> {
+  try {
+    await services.store.refresh();
+  } catch (err) {
+    if (err instanceof StorageError) throw new CallError(ErrorCode.StorageError, err.message);
+    throw err;
   }
 }
 
@@ -140,6 +152,12 @@ async function runItems(
   const seenIds = new Map<string, number>();
 
   rawItems.forEach((raw, index) => {
+    const deep = tooDeep(raw, [tool.itemsKey, index]);
+    if (deep !== undefined) {
+      // Checked before anything walks the value recursively (zod, JSON.stringify, our own checks).
+      outcomes.set(index, { status: 'error', error: itemError(ErrorCode.Validation, `${deep} nests more than ${LIMITS.nestingDepth} levels deep`, deep) });
+      return;
+    }
     const proto = protoKeyPath(raw, [tool.itemsKey, index]);
     if (proto !== undefined) {
       // zod (like any plain assignment) would turn this key into the object's
@@ -175,10 +193,8 @@ async function runItems(
   let settled: { results: Result[]; writable: Set<number> } | undefined;
   const deadline = new Deadline(options.timeout_ms);
   try {
-    const produced =
-      valid.length === 0
-        ? new Map<number, Outcome>()
-        : await tool.run(valid, {
+    const run = () =>
+      tool.run(valid, {
             scope,
             options,
             services,
@@ -189,6 +205,8 @@ async function runItems(
               return settled.writable;
             },
           });
+    // A read can be abandoned at its deadline; a write stops only at its safe points (never mid-commit).
+    const produced = valid.length === 0 ? new Map<number, Outcome>() : tool.annotations.readOnlyHint ? await deadline.race(run()) : await run();
     return settled?.results ?? applyPolicy(dense(produced), policy).results;
   } catch (err) {
     const failure = failureOf(err);
@@ -203,6 +221,25 @@ async function runItems(
   } finally {
     deadline.dispose();
   }
+}
+
+/**
+ * The JSON path of the item's field whose value nests deeper than
+ * LIMITS.nestingDepth (an object or array is one level), if any. Iterative:
+ * a 5,000-level value must not overflow the stack while being measured.
+ */
+function tooDeep(item: unknown, path: PropertyKey[]): string | undefined {
+  if (typeof item !== 'object' || item === null) return undefined;
+  for (const [key, value] of Object.entries(item)) {
+    const stack: Array<[unknown, number]> = [[value, 1]];
+    while (stack.length > 0) {
+      const [v, depth] = stack.pop()!;
+      if (typeof v !== 'object' || v === null) continue;
+      if (depth > LIMITS.nestingDepth) return jsonPath([...path, Array.isArray(item) ? Number(key) : key]);
+      for (const child of Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return undefined;
 }
 
 /** The JSON path of the first own `__proto__` key inside `value`, if any. */

@@ -1,5 +1,6 @@
 import type { App } from '../app.js';
 import { agentIdSchema, sessionIdSchema } from '../scope/ids.js';
+import { OPEN_ORIGIN } from '../scope/sessions.js';
 import { parseTtl } from '../scope/ttl.js';
 import { defineCommand, parseOrUsage } from './command.js';
 import { UsageError } from './usage.js';
@@ -65,7 +66,9 @@ export const sessionCommand = defineCommand<SessionArgs>({
     if (args.action === 'list') {
       const rows = await app.sessions.list(args.agent);
       const now = Date.now();
-      const state = (r: (typeof rows)[number]) => (r.revoked_at !== null ? 'revoked' : r.expires_at <= now ? 'expired' : 'active');
+      // An open local default session (origin stdio-default) "ends" when its server exits cleanly.
+      const state = (r: (typeof rows)[number]) =>
+        r.revoked_at !== null ? (r.origin === OPEN_ORIGIN ? 'ended' : 'revoked') : r.expires_at <= now ? 'expired' : 'active';
       if (args.json) {
         const list = rows.map((r) => ({
           session_id: r.session_id,

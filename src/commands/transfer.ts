@@ -201,7 +201,7 @@ async function writeBatch(app: App, batch: Array<{ memory: StoredMemory; ordGive
     }
     await store.upsert(writes);
     return writes.length;
-  });
+  }, { embeds: true });
 }
 
 function sameMemory(a: StoredMemory, b: StoredMemory): boolean {

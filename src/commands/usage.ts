@@ -18,7 +18,7 @@ usage:
                                             JSON Lines, one memory per line
   memlane import FILE [--agent <id>]        upsert by id (importing twice changes nothing)
   memlane reembed                           re-embed every memory with the configured embedder
-                                            (resumable; stop running servers first)
+                                            (resumable; running servers carry on)
   memlane --help | --version
 
 configuration (environment): MEMLANE_DB, MEMLANE_EMBEDDER (local|openai), OPENAI_API_KEY,

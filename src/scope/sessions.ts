@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { CallError, ErrorCode } from '../errors.js';
+import { log } from '../log.js';
 import type { SessionRow, SessionStore } from '../store/sessions.js';
 import { TOKEN_PATTERN, namespaceOf, newSessionId, newToken } from './ids.js';
 import { DEFAULT_SESSION_TTL_MS } from './ttl.js';
@@ -18,6 +19,23 @@ export interface CreatedSession {
   created_at: number;
   expires_at: number;
 }
+
+/**
+ * The open local default (stdio without a token) mints one session per server
+ * process. It ends when the process exits cleanly; a process that dies without
+ * ending it (kill -9, a crash, a power cut) leaves it to expire OPEN_IDLE_TTL_MS
+ * after its last use. While its process lives the session never lapses: each
+ * use slides the expiry forward (at most one write per OPEN_RENEW_EVERY_MS),
+ * even after a long idle spell such as a laptop asleep overnight, because only
+ * that process knows the token. An hour: long enough that an idle but running
+ * desktop app costs almost no writes, short enough that `session list` stops
+ * showing a crashed process's session as active within the hour.
+ */
+export const OPEN_ORIGIN = 'stdio-default';
+export const OPEN_IDLE_TTL_MS = 3_600_000;
+export const OPEN_RENEW_EVERY_MS = 5 * 60_000;
+/** Ended open sessions are deleted this long after they ended (at the next stdio start). */
+export const OPEN_KEEP_ENDED_MS = 7 * 86_400_000;
 
 export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
 
@@ -54,6 +72,21 @@ export class Sessions {
     return this.store.revoke(sessionId, Date.now());
   }
 
+  /** Mints the open local default's session (see OPEN_IDLE_TTL_MS) and deletes long-ended ones. */
+  async openDefault(agentId: string, now = Date.now()): Promise<CreatedSession> {
+    const session = await this.create(agentId, { ttlMs: OPEN_IDLE_TTL_MS, origin: OPEN_ORIGIN, now });
+    // Housekeeping, best effort: a write lock held elsewhere must not hold up start-up.
+    await this.store.pruneEnded(OPEN_ORIGIN, now - OPEN_KEEP_ENDED_MS, { deadlineAt: Date.now() + 1_000 }).catch((err: Error) => {
+      log.debug(`pruning ended open sessions skipped: ${err.message}`);
+    });
+    return session;
+  }
+
+  /** Ends the open default's session at a clean exit. */
+  async endOpenDefault(sessionId: string): Promise<void> {
+    await this.store.revoke(sessionId, Date.now(), { deadlineAt: Date.now() + 5_000 });
+  }
+
   /**
    * The scope a token proves. Read from the store on every call, so a session
    * revoked by `memlane session revoke` in another process counts at once.
@@ -66,7 +99,13 @@ export class Sessions {
     // The lookup is by digest; the constant-time compare keeps the final check free of timing signal.
     if (!row || !timingSafeEqual(Buffer.from(row.token_hash, 'hex'), Buffer.from(digest, 'hex'))) throw unauthorized();
     if (row.revoked_at !== null) throw unauthorized();
-    if (row.expires_at <= now) {
+    if (row.origin === OPEN_ORIGIN && row.expires_at - now < OPEN_IDLE_TTL_MS - OPEN_RENEW_EVERY_MS) {
+      // Used, so its process is alive: slide the expiry (see OPEN_IDLE_TTL_MS). Best effort:
+      // a busy write lock must not hold up the call, and only this process knows the token.
+      await this.store.extend(row.session_id, now + OPEN_IDLE_TTL_MS, { deadlineAt: now + 2_000 }).catch((err: Error) => {
+        log.warn(`could not extend the open session ${row.session_id}: ${err.message}`);
+      });
+    } else if (row.expires_at <= now) {
       throw new CallError(ErrorCode.SessionExpired, `session ${row.session_id} expired at ${new Date(row.expires_at).toISOString()}; create a new one with \`memlane session create --agent ${row.agent_id}\``);
     }
     return { agent_id: row.agent_id, namespace: namespaceOf(row.agent_id), session_id: row.session_id };

@@ -1,6 +1,7 @@
 import * as lancedb from '@lancedb/lancedb';
-import { mkdirSync } from 'node:fs';
 import { StorageError } from '../errors.js';
+import { DirectoryLock } from './dir-lock.js';
+import { prepareLocalDir } from './local-dir.js';
 import { META, SCHEMA_VERSION, SESSIONS, memoriesSchema, memoriesTableName, memoriesTablePrefix, metaSchema, sessionsSchema } from './schema.js';
 import { WriteLock } from './lock.js';
 import { col, sqlStrList } from './sql.js';
@@ -32,6 +33,7 @@ export const isLocalUri = (uri: string): boolean => !/^[a-z][a-z0-9+.-]*:\/\//i.
  */
 export class Database {
   private readonly memoryTablesByName = new Map<string, lancedb.Table>();
+  private metaVersion: number;
 
   private constructor(
     readonly uri: string,
@@ -39,10 +41,43 @@ export class Database {
     readonly sessions: lancedb.Table,
     readonly meta: lancedb.Table,
     readonly lock: WriteLock,
-    readonly embedder: EmbedderInfo,
+    private recorded: EmbedderInfo,
     /** Bumped by `reembed`, which writes a new generation of memories tables. */
-    readonly generation: number,
-  ) {}
+    private currentGeneration: number,
+    metaVersion: number,
+  ) {
+    this.metaVersion = metaVersion;
+  }
+
+  /** The embedder the database's vectors were written by (changes when another process runs `reembed`). */
+  get embedder(): EmbedderInfo {
+    return this.recorded;
+  }
+
+  get generation(): number {
+    return this.currentGeneration;
+  }
+
+  /**
+   * Catches up with `meta` as another process may have changed it: one
+   * version check (no query) when nothing changed. After `memlane reembed`
+   * switched to a new generation of tables, the next call of a running server
+   * uses the new tables instead of failing on dropped ones.
+   */
+  async refresh(): Promise<void> {
+    const version = await readVersion(this.meta);
+    if (version === this.metaVersion) return;
+    const stored = await readMeta(this.meta);
+    this.metaVersion = version;
+    const generation = Number(stored.get('memories_generation') ?? 0);
+    const embedder = recordedEmbedder(stored, this.recorded);
+    if (generation !== this.currentGeneration) {
+      for (const t of this.memoryTablesByName.values()) t.close();
+      this.memoryTablesByName.clear();
+      this.currentGeneration = generation;
+    }
+    this.recorded = embedder;
+  }
 
   /**
    * The memories table of `agentId`; undefined when the agent has none yet,
@@ -89,27 +124,36 @@ export class Database {
    */
   static async open(uri: string, embedder: EmbedderInfo, opts: { adopt?: boolean } = {}): Promise<Database> {
     const local = isLocalUri(uri);
-    if (local) mkdirSync(uri, { recursive: true });
+    if (local) prepareLocalDir(uri);
     // readConsistencyInterval 0: every read checks for a newer version, so a
     // write or a session revocation by another process counts at the next call.
     const conn = await lancedb.connect(uri, { readConsistencyInterval: 0 });
-    const lock = new WriteLock(local ? uri : undefined);
+    const lock = new WriteLock(local ? new DirectoryLock(uri) : undefined);
 
     const names = new Set(await conn.tableNames());
-    // Table creation races with a second process starting at the same moment.
-    const { meta, stored } = await lock.run(async () => {
-      const meta = await openOrCreate(conn, names, META, metaSchema);
-      const stored = await readMeta(meta);
-      if (stored.size === 0) {
-        await meta.add([
-          { key: 'schema_version', value: String(SCHEMA_VERSION) },
-          { key: 'embedder_provider', value: embedder.provider },
-          { key: 'embedder_model', value: embedder.model },
-          { key: 'embedder_dim', value: String(embedder.dim) },
-        ]);
-      }
-      return { meta, stored };
-    });
+    // An existing database opens without the write lock, so a server starts even while
+    // another process holds it for long. Creation races with a second process starting
+    // at the same moment, so it happens under the lock (re-checked there).
+    const existing = names.has(META) && names.has(SESSIONS) ? await conn.openTable(META) : undefined;
+    const found = existing ? await readMeta(existing) : new Map<string, string>();
+    const { meta, stored } =
+      existing && found.size > 0
+        ? { meta: existing, stored: found }
+        : await lock.run(async () => {
+            const meta = await openOrCreate(conn, new Set(await conn.tableNames()), META, metaSchema);
+            const stored = await readMeta(meta);
+            if (stored.size === 0) {
+              lock.assertHeld();
+              await meta.add([
+                { key: 'schema_version', value: String(SCHEMA_VERSION) },
+                { key: 'embedder_provider', value: embedder.provider },
+                { key: 'embedder_model', value: embedder.model },
+                { key: 'embedder_dim', value: String(embedder.dim) },
+              ]);
+            }
+            await openOrCreate(conn, new Set(await conn.tableNames()), SESSIONS, sessionsSchema);
+            return { meta, stored };
+          });
 
     let recorded = embedder;
     if (stored.size > 0) {
@@ -117,11 +161,7 @@ export class Database {
       if (schemaVersion > SCHEMA_VERSION) {
         throw new Error(`database ${uri} has schema version ${schemaVersion}; this memlane reads up to ${SCHEMA_VERSION}. Upgrade memlane.`);
       }
-      recorded = {
-        provider: stored.get('embedder_provider') ?? '?',
-        model: stored.get('embedder_model') ?? '?',
-        dim: Number(stored.get('embedder_dim')),
-      };
+      recorded = recordedEmbedder(stored, embedder);
       const same = recorded.provider === embedder.provider && recorded.model === embedder.model && recorded.dim === embedder.dim;
       if (!same && !opts.adopt) {
         throw new EmbedderMismatchError(
@@ -134,16 +174,17 @@ export class Database {
 
     // `reembed` writes a new generation of memories tables and switches to it; meta says which is current.
     const generation = Number(stored.get('memories_generation') ?? 0);
-    const sessions = await lock.run(async () => openOrCreate(conn, new Set(await conn.tableNames()), SESSIONS, sessionsSchema));
-    return new Database(uri, conn, sessions, meta, lock, recorded, generation);
+    const sessions = await conn.openTable(SESSIONS);
+    return new Database(uri, conn, sessions, meta, lock, recorded, generation, await readVersion(meta));
   }
 
   async getMeta(key: string): Promise<string | undefined> {
     return (await readMeta(this.meta)).get(key);
   }
 
-  /** Sets (or, with null, removes) meta keys in one commit. */
+  /** Sets (or, with null, removes) meta keys in one commit. Call under the write lock. */
   async setMeta(values: Record<string, string | null>): Promise<void> {
+    this.lock.assertHeld();
     const set = Object.entries(values).flatMap(([key, value]) => (value === null ? [] : [{ key, value }]));
     const removed = Object.entries(values).flatMap(([key, value]) => (value === null ? [key] : []));
     if (set.length > 0) await this.meta.mergeInsert('key').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(set);
@@ -188,6 +229,19 @@ export async function openOrCreateMemories(conn: lancedb.Connection, names: Set<
     await t.createIndex('search_text', { config: lancedb.Index.fts(ftsIndexOptions) });
     await t.createIndex('pk', { config: lancedb.Index.btree() });
   });
+}
+
+function recordedEmbedder(stored: Map<string, string>, fallback: EmbedderInfo): EmbedderInfo {
+  if (!stored.has('embedder_provider')) return fallback;
+  return { provider: stored.get('embedder_provider') ?? '?', model: stored.get('embedder_model') ?? '?', dim: Number(stored.get('embedder_dim')) };
+}
+
+async function readVersion(table: lancedb.Table): Promise<number> {
+  try {
+    return await table.version();
+  } catch (err) {
+    throw new StorageError(`reading the version of ${table.name} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
 }
 
 async function readMeta(meta: lancedb.Table): Promise<Map<string, string>> {

@@ -1,8 +1,10 @@
 import type { Table } from '@lancedb/lancedb';
+import { EmbeddingError } from '../embed/embedder.js';
 import { StorageError } from '../errors.js';
 import { log } from '../log.js';
 import type { StoredMemory } from '../model.js';
-import type { Database } from './db.js';
+import { describe, type Database, type EmbedderInfo } from './db.js';
+import type { LockWait } from './lock.js';
 import { recordColumns } from './schema.js';
 import { and, col, sqlStr, sqlStrList, sqlTimestamp } from './sql.js';
 import { searchText } from './text.js';
@@ -26,7 +28,27 @@ const agentOf = (namespace: string): string => namespace.slice(namespace.indexOf
  * read still adds the namespace predicate, as a second wall.
  */
 export class MemoryStore {
-  constructor(readonly db: Database) {}
+  /** `embedder`: the one this process embeds with (the database records the one its vectors came from). */
+  constructor(
+    readonly db: Database,
+    private readonly embedder: EmbedderInfo,
+  ) {}
+
+  /** Catches up with changes other processes made to the database (see Database.refresh). Once per call. */
+  refresh(): Promise<void> {
+    return this.db.refresh();
+  }
+
+  /**
+   * Why this process cannot embed for this database, if it cannot: another
+   * process ran `memlane reembed` with another embedder while it was running.
+   */
+  embedderMismatch(): string | undefined {
+    const db = this.db.embedder;
+    const own = this.embedder;
+    if (db.provider === own.provider && db.model === own.model && db.dim === own.dim) return undefined;
+    return `the database was re-embedded with ${describe(db)} (memlane reembed) while this server embeds with ${describe(own)}; restart memlane configured for ${describe(db)}`;
+  }
 
   /** The namespace's table, or undefined if it has never been written to. */
   tableFor(namespace: string): Promise<Table | undefined> {
@@ -37,9 +59,20 @@ export class MemoryStore {
     return this.db.embedder.dim;
   }
 
-  /** Runs `fn` holding the write lock: reads inside it see every committed write. */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    return this.db.lock.run(fn);
+  /**
+   * Runs `fn` holding the write lock, waiting for it no longer than
+   * `wait.deadlineAt`: reads inside it see every committed write, and the
+   * tables are those of the database's current generation. With `embeds`,
+   * fails with EmbeddingError (before `fn` runs) when this process's embedder
+   * is no longer the database's.
+   */
+  exclusive<T>(fn: () => Promise<T>, wait: LockWait & { embeds?: boolean } = {}): Promise<T> {
+    return this.db.lock.run(async () => {
+      await this.db.refresh();
+      const mismatch = wait.embeds ? this.embedderMismatch() : undefined;
+      if (mismatch !== undefined) throw new EmbeddingError(mismatch);
+      return fn();
+    }, wait);
   }
 
   /**
@@ -141,6 +174,7 @@ export class MemoryStore {
     for (const [namespace, group] of byNamespace) {
       const rows = group.map((m) => this.toRow(m));
       const table = (await this.db.memoryTable(agentOf(namespace), { create: true }))!;
+      this.db.lock.assertHeld();
       await withRetry('write', () => table.mergeInsert('pk').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows));
     }
   }
@@ -150,6 +184,7 @@ export class MemoryStore {
     const table = await this.tableFor(namespace);
     if (ids.length === 0 || !table) return;
     const pks = ids.map((id) => pkOf(namespace, id));
+    this.db.lock.assertHeld();
     await withRetry('delete', () => table.delete(`${col('pk')} IN (${sqlStrList(pks)})`));
   }
 
@@ -160,7 +195,10 @@ export class MemoryStore {
       let total = 0;
       for (const table of await this.db.memoryTables()) {
         const count = await withRetry('count expired', () => table.countRows(where), 1);
-        if (count > 0) await withRetry('purge expired', () => table.delete(where));
+        if (count > 0) {
+          this.db.lock.assertHeld();
+          await withRetry('purge expired', () => table.delete(where));
+        }
         total += count;
       }
       return total;

@@ -1,6 +1,7 @@
 import type { Database } from './db.js';
+import type { LockWait } from './lock.js';
 import { withRetry } from './memories.js';
-import { and, col, sqlStr } from './sql.js';
+import { and, col, sqlStr, sqlTimestamp } from './sql.js';
 
 export interface SessionRow {
   session_id: string;
@@ -16,8 +17,14 @@ export interface SessionRow {
 export class SessionStore {
   constructor(private readonly db: Database) {}
 
+  /**
+   * Appends a session. Without the write lock: an append of a row with random
+   * ids decides nothing against other rows, and LanceDB commits concurrent
+   * appends safely; so a server starts, and `session create` runs, even while
+   * another process holds the lock for long.
+   */
   async insert(row: SessionRow): Promise<void> {
-    await this.db.lock.run(() => withRetry('session create', () => this.db.sessions.add([{ ...row }])));
+    await withRetry('session create', () => this.db.sessions.add([{ ...row }]));
   }
 
   /** The session whose token has this SHA-256 hex digest, if any. Reads the latest version. */
@@ -33,8 +40,9 @@ export class SessionStore {
   }
 
   /** Marks a session revoked; false when there is no such (unrevoked) session. */
-  async revoke(sessionId: string, now: number): Promise<boolean> {
+  async revoke(sessionId: string, now: number, wait: LockWait = {}): Promise<boolean> {
     return this.db.lock.run(async () => {
+      this.db.lock.assertHeld();
       const result = await withRetry('session revoke', () =>
         this.db.sessions.update({
           where: and(`${col('session_id')} = ${sqlStr(sessionId)}`, `${col('revoked_at')} IS NULL`),
@@ -42,7 +50,35 @@ export class SessionStore {
         }),
       );
       return result.rowsUpdated > 0;
-    });
+    }, wait);
+  }
+
+  /** Moves a live session's expiry (the open default's sliding expiry). */
+  async extend(sessionId: string, expiresAt: number, wait: LockWait = {}): Promise<void> {
+    await this.db.lock.run(async () => {
+      this.db.lock.assertHeld();
+      await withRetry('session extend', () =>
+        this.db.sessions.update({
+          where: and(`${col('session_id')} = ${sqlStr(sessionId)}`, `${col('revoked_at')} IS NULL`),
+          values: { expires_at: expiresAt },
+        }),
+      );
+    }, wait);
+  }
+
+  /** Deletes sessions of `origin` that ended (revoked or expired) before `before`; returns how many. */
+  async pruneEnded(origin: string, before: number, wait: LockWait = {}): Promise<number> {
+    return this.db.lock.run(async () => {
+      const where = and(
+        `${col('origin')} = ${sqlStr(origin)}`,
+        `${col('revoked_at')} < ${sqlTimestamp(before)} OR (${col('revoked_at')} IS NULL AND ${col('expires_at')} < ${sqlTimestamp(before)})`,
+      );
+      const count = await this.db.sessions.countRows(where);
+      if (count === 0) return 0;
+      this.db.lock.assertHeld();
+      await withRetry('session prune', () => this.db.sessions.delete(where));
+      return count;
+    }, wait);
   }
 
   /** Counts sessions per agent (for `stats`). */

@@ -37,6 +37,6 @@ export const deleteTool = defineTool<string, { force: boolean }>({
       ctx.deadline.check('commit');
       await store.delete(scope.namespace, items.filter((i) => writable.has(i.index)).map((i) => i.item));
       return outcomes;
-    });
+    }, { deadlineAt: ctx.deadline.at });
   },
 });

@@ -158,7 +158,7 @@ export const rememberTool = defineTool<RememberItem, { dedupe: boolean; max_retr
       ctx.deadline.check('commit');
       await store.upsert([...writable].flatMap((i) => writes.get(i) ?? []));
       return outcomes;
-    });
+    }, { deadlineAt: ctx.deadline.at, embeds: true });
   },
 });
 

@@ -87,7 +87,7 @@ export const updateTool = defineTool<UpdateItem, { max_retries: number }>({
       ctx.deadline.check('commit');
       await store.upsert([...writable].flatMap((i) => writes.get(i) ?? []));
       return outcomes;
-    });
+    }, { deadlineAt: ctx.deadline.at, embeds: true });
   },
 });
 

@@ -5,9 +5,6 @@ import { log } from '../log.js';
 import type { ScopeSources } from '../scope/resolve.js';
 import { createServer } from '../server.js';
 
-/** The open local default session lives as long as a long-running desktop app might. */
-const OPEN_SESSION_TTL_MS = 365 * 86_400_000;
-
 /**
  * `memlane` with no arguments: the MCP server on stdin/stdout. stdout carries
  * protocol messages only; logs go to stderr. Exits cleanly, with LanceDB
@@ -16,11 +13,13 @@ const OPEN_SESSION_TTL_MS = 365 * 86_400_000;
 export async function serveStdio(config: Config): Promise<void> {
   const app = await openApp(config);
   const sources: ScopeSources = {};
+  let openSession: string | undefined;
   if (config.sessionToken !== undefined) {
     sources.envToken = config.sessionToken;
   } else if (!config.requireToken) {
-    const session = await app.sessions.create(config.defaultAgent, { ttlMs: OPEN_SESSION_TTL_MS, origin: 'stdio-default' });
+    const session = await app.sessions.openDefault(config.defaultAgent);
     sources.defaultToken = session.token;
+    openSession = session.session_id;
     log.info(`open local session ${session.session_id} for agent "${config.defaultAgent}" (set MEMLANE_REQUIRE_TOKEN=1 to require tokens)`);
   }
 
@@ -31,6 +30,9 @@ export async function serveStdio(config: Config): Promise<void> {
     (closing ??= (async () => {
       log.info(`shutting down (${why})`);
       await server.close().catch(() => undefined);
+      if (openSession !== undefined) {
+        await app.sessions.endOpenDefault(openSession).catch((err: Error) => log.warn(`could not end the open session: ${err.message}`));
+      }
       await app.close();
       process.exit(0);
     })());

@@ -1,3 +1,4 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { runBatch } from '../../src/batch/runner.js';
 import { rememberTool } from '../../src/tools/remember.js';
@@ -85,10 +86,12 @@ describe('whole-call failures: isError, a text naming the problem, nothing writt
     expect(textOf(res)).toContain('batch_remember');
   });
 
-  it('arguments that are not an object are refused by the protocol layer before memlane runs', async () => {
+  it('arguments that are not an object are a whole-call VALIDATION_ERROR result, and nothing is written', async () => {
     const w = uniqueWord();
     for (const bad of [[{ content: `${w} in an array` }], 'string', 5]) {
-      await expect(h().client.callTool({ name: 'batch_remember', arguments: bad as any })).rejects.toThrow();
+      const res = (await h().client.callTool({ name: 'batch_remember', arguments: bad as any })) as CallToolResult;
+      expectCallError(res, 'VALIDATION_ERROR');
+      expect(textOf(res)).toBe('VALIDATION_ERROR: arguments must be a JSON object');
     }
     expect(await idsContaining(h(), w)).toEqual([]);
   });

@@ -1,0 +1,59 @@
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { join, parse, relative, resolve, sep } from 'node:path';
+
+/** The database cannot be opened where it was pointed (a bad path, a file, no permission). */
+export class StoreOpenError extends Error {
+  override name = 'StoreOpenError';
+}
+
+/**
+ * Makes sure `dir` is a directory memlane can write, creating what is missing
+ * one level at a time. Not `mkdirSync(dir, { recursive: true })`: on Node 20
+ * it spins for ever at full CPU on a path under /proc (and blocks signals),
+ * and it reports a file in the way as a bare EEXIST. Every failure is one
+ * line naming the path and the problem.
+ */
+export function prepareLocalDir(dir: string): void {
+  const target = resolve(dir);
+  const { root } = parse(target);
+  let current = root;
+  for (const part of relative(root, target).split(sep).filter(Boolean)) {
+    current = join(current, part);
+    const stat = statOrUndefined(current, target);
+    if (stat) {
+      if (!stat.isDirectory()) {
+        throw new StoreOpenError(
+          current === target ? `the database path ${target} is a file, not a directory` : `cannot use the database path ${target}: ${current} is a file, not a directory`,
+        );
+      }
+      continue;
+    }
+    try {
+      mkdirSync(current);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && statOrUndefined(current, target)?.isDirectory()) continue;
+      throw new StoreOpenError(`cannot create the database directory ${target}: ${reason(err)}${current === target ? '' : ` (at ${current})`}`);
+    }
+  }
+  try {
+    accessSync(target, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (err) {
+    throw new StoreOpenError(`the database directory ${target} is not writable: ${reason(err)}`);
+  }
+}
+
+function statOrUndefined(path: string, target: string) {
+  try {
+    return statSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new StoreOpenError(`cannot use the database path ${target}: ${reason(err)} (at ${path})`);
+  }
+}
+
+/** `ENOENT: no such file or directory, mkdir '/proc/nope'` → `no such file or directory (ENOENT)`. */
+function reason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const text = String(e.message ?? e).replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
+  return e.code ? `${text} (${e.code})` : text;
+}
