@@ -3,7 +3,7 @@ import type { Embedder } from './embed/embedder.js';
 import { createEmbedder } from './embed/index.js';
 import { Sessions } from './scope/sessions.js';
 import { Database } from './store/db.js';
-import { Maintainer } from './store/maintenance.js';
+import { Maintainer, type TableReport } from './store/maintenance.js';
 import { MemoryStore } from './store/memories.js';
 import { Searcher } from './store/search.js';
 import { SessionStore } from './store/sessions.js';
@@ -17,6 +17,8 @@ export interface App {
   searcher: Searcher;
   sessions: Sessions;
   maintainer: Maintainer;
+  /** Calls `listener` with what each background maintenance run did; returns the unsubscribe. */
+  onMaintenance(listener: (reports: TableReport[]) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -25,6 +27,10 @@ export async function openApp(config: Config, opts: { embedder?: Embedder; maint
   const db = await Database.open(config.dbUri, { provider: embedder.provider, model: embedder.model, dim: embedder.dim }, { adopt: opts.adopt ?? false });
   const store = new MemoryStore(db);
   const maintainer = new Maintainer(db, opts.maintenance === false ? 0 : config.maintenanceIntervalMs);
+  const maintenanceListeners = new Set<(reports: TableReport[]) => void>();
+  maintainer.onReport = (reports) => {
+    for (const listener of maintenanceListeners) listener(reports);
+  };
   maintainer.start();
   let closed = false;
   return {
@@ -35,6 +41,10 @@ export async function openApp(config: Config, opts: { embedder?: Embedder; maint
     searcher: new Searcher(store),
     sessions: new Sessions(new SessionStore(db)),
     maintainer,
+    onMaintenance(listener) {
+      maintenanceListeners.add(listener);
+      return () => void maintenanceListeners.delete(listener);
+    },
     async close() {
       if (closed) return;
       closed = true;
