@@ -1,11 +1,17 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ListToolsRequestSchema, SetLevelRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { App } from './app.js';
-import { runBatch } from './batch/runner.js';
-import { toolListing } from './batch/runner.js';
+import type { ProgressSink } from './batch/progress.js';
+import { runBatch, toolListing } from './batch/runner.js';
+import { ErrorCode } from './errors.js';
+import { ClientLog } from './mcp-log.js';
+import { scopeOfAuthInfo } from './scope/auth-info.js';
 import type { ScopeSources } from './scope/resolve.js';
 import { tools } from './tools/index.js';
 import { VERSION } from './version.js';
+
+/** The MCP server of one connection, with the log its client sees. */
+export type MemlaneServer = Server & { readonly clientLog: ClientLog };
 
 /**
  * The MCP server: the low-level `Server`, because `McpServer.registerTool`
@@ -13,32 +19,75 @@ import { VERSION } from './version.js';
  * then fail the call. Here the advertised schemas stay exact while the batch
  * runner validates item by item.
  */
-export function createServer(app: App, sources: ScopeSources): Server {
+export function createServer(app: App, sources: ScopeSources): MemlaneServer {
   const server = new Server(
     { name: 'memlane', title: 'memlane: long-term memory for agents', version: VERSION },
     {
-      capabilities: { tools: {} },
+      capabilities: { tools: {}, logging: {} },
       instructions:
         'memlane is your long-term memory. Before answering questions about the user, past work or preferences, call batch_search. ' +
         'When you learn something worth keeping, call batch_remember with short self-contained statements. All tools take batches: ' +
         'put several items in one call.',
     },
   );
+  const clientLog = new ClientLog(server);
   const listings = tools.map((t) => toolListing(t, app.config.maxBatch));
   const byName = new Map(tools.map((t) => [t.name, t]));
 
+  // Replaces the SDK's own handler, so that every client-visible message goes through ClientLog's filter.
+  server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+    clientLog.setLevel(request.params.level);
+    return {};
+  });
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listings }));
-  server.setRequestHandler(CallToolRequestSchema, async (request) => {
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const log = clientLog.forCall(extra.sendNotification);
     const tool = byName.get(request.params.name);
     if (!tool) {
-      return { isError: true, content: [{ type: 'text', text: `unknown tool "${request.params.name}"; available: ${[...byName.keys()].join(', ')}` }] };
+      const text = `unknown tool "${request.params.name}"; available: ${[...byName.keys()].join(', ')}`;
+      await log('warning', `refused: ${text}`);
+      return { isError: true, content: [{ type: 'text', text }] };
     }
-    return runBatch(tool, request.params.arguments ?? {}, {
+    const progressToken = extra._meta?.progressToken;
+    const progress: ProgressSink | undefined =
+      progressToken === undefined
+        ? undefined
+        : (update) => extra.sendNotification({ method: 'notifications/progress', params: { progressToken, ...update } });
+    const bearerScope = scopeOfAuthInfo(extra.authInfo);
+    const started = performance.now();
+    const result = await runBatch(tool, request.params.arguments ?? {}, {
       services: { store: app.store, searcher: app.searcher, embedder: app.embedder },
       sessions: app.sessions,
-      sources,
+      sources: bearerScope ? { ...sources, bearerScope } : sources,
       maxBatch: app.config.maxBatch,
+      ...(progress && { progress }),
     });
+    await reportCall(log, tool.name, result, performance.now() - started, app);
+    return result;
   });
-  return server;
+
+  const unsubscribe = app.onMaintenance((reports) => {
+    const removed = reports.reduce((n, r) => n + r.fragmentsRemoved, 0);
+    const versions = reports.reduce((n, r) => n + r.versionsRemoved, 0);
+    clientLog.send('info', `maintenance: compacted ${reports.length} table(s), ${removed} fragment(s) merged, ${versions} old version(s) pruned`);
+  });
+  server.onclose = unsubscribe;
+  return Object.assign(server, { clientLog });
+}
+
+/** What a client should hear about a finished call: a refusal, embedder failures, slowness. */
+async function reportCall(log: ReturnType<ClientLog['forCall']>, name: string, result: CallToolResult, ms: number, app: App): Promise<void> {
+  if (result.isError) {
+    const text = result.content.map((c) => (c.type === 'text' ? c.text : '')).join(' ');
+    await log('warning', `${name} refused: ${text}`);
+    return;
+  }
+  const results = ((result.structuredContent as { results?: Array<{ error?: { code: string; message: string } }> } | undefined)?.results ?? []);
+  const failed = results.flatMap((r) => (r.error?.code === ErrorCode.EmbeddingFailed ? [r.error.message] : []));
+  if (failed.length > 0) {
+    await log('warning', `embedder ${app.embedder.provider}/${app.embedder.model} failed for ${failed.length} item(s) of ${name}: ${failed[0]}`);
+  }
+  if (ms > app.config.slowCallMs) {
+    await log('warning', `${name} took ${Math.round(ms)} ms (more than MEMLANE_SLOW_CALL_MS=${app.config.slowCallMs}): the write lock, the disk or the embedder is slow`);
+  }
 }
