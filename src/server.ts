@@ -1,5 +1,5 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, SetLevelRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ListToolsRequestSchema, SetLevelRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { App } from './app.js';
 import type { ProgressSink } from './batch/progress.js';
 import { runBatch, toolListing } from './batch/runner.js';
@@ -31,7 +31,7 @@ export function createServer(app: App, sources: ScopeSources): MemlaneServer {
     },
   );
   const clientLog = new ClientLog(server);
-  const listings = tools.map((t) => toolListing(t, app.config.maxBatch));
+  const listings = listingsFor(app.config.maxBatch);
   const byName = new Map(tools.map((t) => [t.name, t]));
 
   // Replaces the SDK's own handler, so that every client-visible message goes through ClientLog's filter.
@@ -73,6 +73,15 @@ export function createServer(app: App, sources: ScopeSources): MemlaneServer {
   });
   server.onclose = unsubscribe;
   return Object.assign(server, { clientLog });
+}
+
+const listingCache = new Map<number, Tool[]>();
+
+/** The tools/list entries, built once per item limit: HTTP makes one server per MCP session, and JSON Schema generation is not free (~20 ms). */
+function listingsFor(maxBatch: number): Tool[] {
+  let listings = listingCache.get(maxBatch);
+  if (!listings) listingCache.set(maxBatch, (listings = tools.map((t) => toolListing(t, maxBatch))));
+  return listings;
 }
 
 /** What a client should hear about a finished call: a refusal, embedder failures, slowness. */

@@ -22,8 +22,11 @@ export interface HttpHarness {
   url: string;
   /** Mints a session for `agent` and returns its token. */
   token(agent?: string, opts?: { ttlMs?: number; now?: number }): Promise<string>;
-  /** A connected SDK client with `Authorization: Bearer <token>`, closed after the file's tests. */
-  client(token: string): Promise<HttpClient>;
+  /**
+   * A connected SDK client with `Authorization: Bearer <token>`, closed after the file's tests.
+   * It checks every structuredContent against the advertised output schemas unless `validate` is false.
+   */
+  client(token: string, opts?: { validate?: boolean }): Promise<HttpClient>;
   close(): Promise<void>;
 }
 
@@ -50,8 +53,8 @@ export async function startHttpHarness(env: Record<string, string> = {}): Promis
     http,
     url: http.url,
     token: async (agent = 'alice', opts = {}) => (await app.sessions.create(agent, opts)).token,
-    async client(token) {
-      const c = await connectClient(http.url, token);
+    async client(token, opts) {
+      const c = await connectClient(http.url, token, opts);
       clients.add(c);
       return c;
     },
@@ -79,14 +82,14 @@ export function useHttpHarness(env: Record<string, string> = {}): () => HttpHarn
   };
 }
 
-export async function connectClient(url: string, token: string): Promise<HttpClient> {
+export async function connectClient(url: string, token: string, opts: { validate?: boolean } = {}): Promise<HttpClient> {
   const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } });
   const client = new Client({ name: 'memlane-http-test', version: '0.0.0' });
   const logs: HttpClient['logs'] = [];
   client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push({ level: n.params.level, data: n.params.data }));
   await client.connect(transport);
   // Cache output schemas, so the client checks every structuredContent against them.
-  await client.listTools();
+  if (opts.validate !== false) await client.listTools();
   const call = async (name: string, args: Record<string, unknown>) => (await client.callTool({ name, arguments: args })) as CallToolResult;
   return {
     client,
