@@ -10,7 +10,6 @@ import { USAGE, UsageError } from './commands/usage.js';
 import { ConfigError, loadConfig } from './config.js';
 import { EmbedderMismatchError } from './store/db.js';
 import { parseServeArgs } from './commands/serve.js';
-import { serveHttp } from './transport/http.js';
 import { serveStdio } from './transport/stdio.js';
 import { VERSION } from './version.js';
 
@@ -38,8 +37,11 @@ async function main(argv: string[]): Promise<number> {
   const serve = command === 'serve' ? parseServeArgs(rest) : { http: undefined };
   const config = loadConfig();
   if (command === undefined || command === 'serve') {
-    if (serve.http) await serveHttp(config, serve.http);
-    else await serveStdio(config);
+    if (serve.http) {
+      // Loaded only here: the SDK's HTTP transport costs every other start (stdio, the commands) half a second.
+      const { serveHttp } = await import('./transport/http.js');
+      await serveHttp(config, serve.http);
+    } else await serveStdio(config);
     return -1; // keep running until stdin closes (stdio) or a signal arrives
   }
   const cmd = commands[command]!;
