@@ -173,11 +173,15 @@ export async function startHttpServer(app: App, opts: HttpOptions): Promise<Http
       });
     }
     handle(req, res).catch((err: unknown) => {
+      // The path only: a query string is no place for a token, but if someone put one there it stays out of the log.
+      const where = `${req.method} ${(req.url ?? '/').split('?')[0]}`;
+      // A refused request's unread body is not drained for keep-alive: the connection closes instead.
+      if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
       if (err instanceof HttpRefusal) {
-        if (err.status !== 404 || req.url?.startsWith('/mcp')) log.info(`refused ${req.method} ${req.url}: ${err.status} ${err.code}`);
+        log.info(`refused ${where}: ${err.status} ${err.code}`);
         return sendRefusal(res, err);
       }
-      log.error(`HTTP ${req.method} ${req.url} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      log.error(`HTTP ${where} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       sendRefusal(res, new HttpRefusal(500, ErrorCode.Internal, 'internal error; see the server log'));
     });
   });
