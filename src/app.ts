@@ -4,7 +4,7 @@ import { guardedEmbedder } from './embed/guarded.js';
 import { createEmbedder } from './embed/index.js';
 import { Sessions } from './scope/sessions.js';
 import { Database } from './store/db.js';
-import { Maintainer } from './store/maintenance.js';
+import { Maintainer, type TableReport } from './store/maintenance.js';
 import { MemoryStore } from './store/memories.js';
 import { Searcher } from './store/search.js';
 import { SessionStore } from './store/sessions.js';
@@ -18,6 +18,8 @@ export interface App {
   searcher: Searcher;
   sessions: Sessions;
   maintainer: Maintainer;
+  /** Calls `listener` with what each background maintenance run did; returns the unsubscribe. */
+  onMaintenance(listener: (reports: TableReport[]) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -29,6 +31,10 @@ export async function openApp(config: Config, opts: { embedder?: Embedder; maint
   // `reembed` (adopt) embeds for the generation it is building; everyone else only for the database's own.
   const embedder = opts.adopt ? configured : guardedEmbedder(configured, () => store.embedderMismatch());
   const maintainer = new Maintainer(db, opts.maintenance === false ? 0 : config.maintenanceIntervalMs);
+  const maintenanceListeners = new Set<(reports: TableReport[]) => void>();
+  maintainer.onReport = (reports) => {
+    for (const listener of maintenanceListeners) listener(reports);
+  };
   maintainer.start();
   let closed = false;
   return {
@@ -39,6 +45,10 @@ export async function openApp(config: Config, opts: { embedder?: Embedder; maint
     searcher: new Searcher(store),
     sessions: new Sessions(new SessionStore(db)),
     maintainer,
+    onMaintenance(listener) {
+      maintenanceListeners.add(listener);
+      return () => void maintenanceListeners.delete(listener);
+    },
     async close() {
       if (closed) return;
       closed = true;

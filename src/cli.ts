@@ -10,6 +10,7 @@ import { USAGE, UsageError } from './commands/usage.js';
 import { ConfigError, loadConfig } from './config.js';
 import { EmbedderMismatchError } from './store/db.js';
 import { StoreOpenError } from './store/local-dir.js';
+import { parseServeArgs } from './commands/serve.js';
 import { serveStdio } from './transport/stdio.js';
 import { VERSION } from './version.js';
 
@@ -33,16 +34,16 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  if (command === 'serve') {
-    if (rest.includes('--http')) throw new UsageError('Streamable HTTP is not built yet in this version; run `memlane` for stdio');
-    if (rest.length > 0) throw new UsageError(`unknown arguments to serve: ${rest.join(' ')}`);
-  } else if (command !== undefined && !commands[command]) {
-    throw new UsageError(`unknown command "${command}"`);
-  }
+  if (command !== undefined && command !== 'serve' && !commands[command]) throw new UsageError(`unknown command "${command}"`);
+  const serve = command === 'serve' ? parseServeArgs(rest) : { http: undefined };
   const config = loadConfig();
   if (command === undefined || command === 'serve') {
-    await serveStdio(config);
-    return -1; // keep running until stdin closes or a signal arrives
+    if (serve.http) {
+      // Loaded only here: the SDK's HTTP transport costs every other start (stdio, the commands) half a second.
+      const { serveHttp } = await import('./transport/http.js');
+      await serveHttp(config, serve.http);
+    } else await serveStdio(config);
+    return -1; // keep running until stdin closes (stdio) or a signal arrives
   }
   const cmd = commands[command]!;
   // Arguments first: a usage mistake must not create or open a database.

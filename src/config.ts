@@ -16,6 +16,10 @@ const envSchema = z.object({
   MEMLANE_REQUIRE_TOKEN: z.enum(['0', '1', 'true', 'false']).default('0'),
   MEMLANE_MAX_BATCH: z.coerce.number().int().min(1).max(500).default(100),
   MEMLANE_MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
+  MEMLANE_ALLOWED_ORIGINS: z.string().optional(),
+  MEMLANE_MAX_BODY: z.string().optional(),
+  MEMLANE_RATE_LIMIT: z.string().optional(),
+  MEMLANE_SLOW_CALL_MS: z.coerce.number().int().min(0).default(2_000),
 });
 
 export interface Config {
@@ -33,6 +37,19 @@ export interface Config {
   maxBatch: number;
   /** How often the background maintainer looks at fragment/version counts; 0 turns it off. */
   maintenanceIntervalMs: number;
+  /** A call that takes longer than this is reported to the client as a warning log message. */
+  slowCallMs: number;
+  http: HttpConfig;
+}
+
+/** What only `memlane serve --http` reads (contract §6). */
+export interface HttpConfig {
+  /** Exact origins (`scheme://host[:port]`) a browser may call from; undefined: loopback origins only. */
+  allowedOrigins?: string[];
+  /** Largest request body in bytes. */
+  maxBodyBytes: number;
+  /** Requests per token and window; undefined: no rate limit. */
+  rateLimit?: { points: number; windowSeconds: number };
 }
 
 export function defaultDbDir(env: NodeJS.ProcessEnv): string {
@@ -67,5 +84,57 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requireToken: e.MEMLANE_REQUIRE_TOKEN === '1' || e.MEMLANE_REQUIRE_TOKEN === 'true',
     maxBatch: e.MEMLANE_MAX_BATCH,
     maintenanceIntervalMs: e.MEMLANE_MAINTENANCE_INTERVAL_MS,
+    slowCallMs: e.MEMLANE_SLOW_CALL_MS,
+    http: {
+      ...(e.MEMLANE_ALLOWED_ORIGINS !== undefined && { allowedOrigins: parseOrigins(e.MEMLANE_ALLOWED_ORIGINS) }),
+      maxBodyBytes: e.MEMLANE_MAX_BODY === undefined ? DEFAULT_MAX_BODY : parseBytes(e.MEMLANE_MAX_BODY),
+      ...(e.MEMLANE_RATE_LIMIT !== undefined && { rateLimit: parseRate(e.MEMLANE_RATE_LIMIT) }),
+    },
   };
+}
+
+const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
+
+/** `https://app.example.com, http://localhost:3000` → normalised origins. */
+function parseOrigins(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => {
+      let url: URL;
+      try {
+        url = new URL(s);
+      } catch {
+        throw new ConfigError(`MEMLANE_ALLOWED_ORIGINS: "${s}" is not an origin like https://app.example.com`);
+      }
+      if (url.origin === 'null' || url.pathname !== '/' || url.search !== '' || url.hash !== '' || s.replace(/\/$/, '') !== url.origin) {
+        throw new ConfigError(`MEMLANE_ALLOWED_ORIGINS: "${s}" is not an origin like https://app.example.com (scheme, host and port only)`);
+      }
+      return url.origin;
+    });
+}
+
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2 };
+
+/** `10485760`, `512KiB`, `10MiB`, `2MB` → bytes. */
+export function parseBytes(value: string): number {
+  const m = /^(\d+)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = m ? BYTE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined || Number(m[1]) * unit < 1) {
+    throw new ConfigError(`MEMLANE_MAX_BODY: "${value}" is not a size like 10485760, 512KiB or 10MiB`);
+  }
+  return Number(m[1]) * unit;
+}
+
+const RATE_WINDOWS: Record<string, number> = { s: 1, sec: 1, second: 1, m: 60, min: 60, minute: 60, h: 3600, hour: 3600 };
+
+/** `600/min`, `20/s`, `5000/hour` → points per window. */
+export function parseRate(value: string): { points: number; windowSeconds: number } {
+  const m = /^(\d+)\s*\/\s*([a-z]+)$/i.exec(value.trim());
+  const windowSeconds = m ? RATE_WINDOWS[m[2]!.toLowerCase()] : undefined;
+  if (!m || windowSeconds === undefined || Number(m[1]) < 1) {
+    throw new ConfigError(`MEMLANE_RATE_LIMIT: "${value}" is not a rate like 600/min, 20/s or 5000/hour`);
+  }
+  return { points: Number(m[1]), windowSeconds };
 }

@@ -1,13 +1,26 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import { ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { Protocol, type RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import {
+  ListToolsRequestSchema,
+  SetLevelRequestSchema,
+  type CallToolResult,
+  type ServerNotification,
+  type ServerRequest,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { App } from './app.js';
-import { runBatch } from './batch/runner.js';
-import { toolListing } from './batch/runner.js';
+import type { ProgressSink } from './batch/progress.js';
+import { runBatch, toolListing } from './batch/runner.js';
+import { ErrorCode } from './errors.js';
+import { ClientLog } from './mcp-log.js';
+import { scopeOfAuthInfo } from './scope/auth-info.js';
 import type { ScopeSources } from './scope/resolve.js';
 import { tools } from './tools/index.js';
 import { VERSION } from './version.js';
+
+/** The MCP server of one connection, with the log its client sees. */
+export type MemlaneServer = Server & { readonly clientLog: ClientLog };
 
 /**
  * The MCP server: the low-level `Server`, because `McpServer.registerTool`
@@ -17,41 +30,94 @@ import { VERSION } from './version.js';
  */
 const lenientCallToolRequestSchema = z.object({
   method: z.literal('tools/call'),
-  params: z.looseObject({ name: z.string(), arguments: z.unknown().optional() }),
+  params: z.looseObject({ name: z.string(), arguments: z.unknown().optional(), _meta: z.looseObject({}).optional() }),
 });
 type LenientCallToolRequest = z.infer<typeof lenientCallToolRequestSchema>;
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
-export function createServer(app: App, sources: ScopeSources): Server {
+export function createServer(app: App, sources: ScopeSources): MemlaneServer {
   const server = new Server(
     { name: 'memlane', title: 'memlane: long-term memory for agents', version: VERSION },
     {
-      capabilities: { tools: {} },
+      capabilities: { tools: {}, logging: {} },
       instructions:
         'memlane is your long-term memory. Before answering questions about the user, past work or preferences, call batch_search. ' +
         'When you learn something worth keeping, call batch_remember with short self-contained statements. All tools take batches: ' +
         'put several items in one call.',
     },
   );
-  const listings = tools.map((t) => toolListing(t, app.config.maxBatch));
+  const clientLog = new ClientLog(server);
+  const listings = listingsFor(app.config.maxBatch);
   const byName = new Map(tools.map((t) => [t.name, t]));
 
+  // Replaces the SDK's own handler, so that every client-visible message goes through ClientLog's filter.
+  server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+    clientLog.setLevel(request.params.level);
+    return {};
+  });
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listings }));
   // Registered on the Protocol layer, past Server's own wrapper: that wrapper parses
   // the request with the SDK's CallToolRequestSchema first, so `"arguments": "text"`
   // would end as a JSON-RPC error with a zod dump instead of the whole-call error
   // (isError, a text block) that contract §3 promises. The runner validates the
   // arguments itself, and every result it returns is a well-formed CallToolResult.
-  Protocol.prototype.setRequestHandler.call(server, lenientCallToolRequestSchema, async (request: LenientCallToolRequest) => {
+  Protocol.prototype.setRequestHandler.call(server, lenientCallToolRequestSchema, async (request: LenientCallToolRequest, extra: Extra) => {
+    const log = clientLog.forCall(extra.sendNotification);
     const tool = byName.get(request.params.name);
     if (!tool) {
-      return { isError: true, content: [{ type: 'text', text: `unknown tool "${request.params.name}"; available: ${[...byName.keys()].join(', ')}` }] };
+      const text = `unknown tool "${request.params.name}"; available: ${[...byName.keys()].join(', ')}`;
+      await log('warning', `refused: ${text}`);
+      return { isError: true, content: [{ type: 'text', text }] };
     }
-    return runBatch(tool, request.params.arguments === undefined ? {} : request.params.arguments, {
+    const progressToken = extra._meta?.progressToken;
+    const progress: ProgressSink | undefined =
+      progressToken === undefined
+        ? undefined
+        : (update) => extra.sendNotification({ method: 'notifications/progress', params: { progressToken, ...update } });
+    const bearerScope = scopeOfAuthInfo(extra.authInfo);
+    const started = performance.now();
+    const result = await runBatch(tool, request.params.arguments === undefined ? {} : request.params.arguments, {
       services: { store: app.store, searcher: app.searcher, embedder: app.embedder },
       sessions: app.sessions,
-      sources,
+      sources: bearerScope ? { ...sources, bearerScope } : sources,
       maxBatch: app.config.maxBatch,
+      ...(progress && { progress }),
     });
+    await reportCall(log, tool.name, result, performance.now() - started, app);
+    return result;
   });
-  return server;
+
+  const unsubscribe = app.onMaintenance((reports) => {
+    const removed = reports.reduce((n, r) => n + r.fragmentsRemoved, 0);
+    const versions = reports.reduce((n, r) => n + r.versionsRemoved, 0);
+    clientLog.send('info', `maintenance: compacted ${reports.length} table(s), ${removed} fragment(s) merged, ${versions} old version(s) pruned`);
+  });
+  server.onclose = unsubscribe;
+  return Object.assign(server, { clientLog });
+}
+
+const listingCache = new Map<number, Tool[]>();
+
+/** The tools/list entries, built once per item limit: HTTP makes one server per MCP session, and JSON Schema generation is not free (~20 ms). */
+function listingsFor(maxBatch: number): Tool[] {
+  let listings = listingCache.get(maxBatch);
+  if (!listings) listingCache.set(maxBatch, (listings = tools.map((t) => toolListing(t, maxBatch))));
+  return listings;
+}
+
+/** What a client should hear about a finished call: a refusal, embedder failures, slowness. */
+async function reportCall(log: ReturnType<ClientLog['forCall']>, name: string, result: CallToolResult, ms: number, app: App): Promise<void> {
+  if (result.isError) {
+    const text = result.content.map((c) => (c.type === 'text' ? c.text : '')).join(' ');
+    await log('warning', `${name} refused: ${text}`);
+    return;
+  }
+  const results = ((result.structuredContent as { results?: Array<{ error?: { code: string; message: string } }> } | undefined)?.results ?? []);
+  const failed = results.flatMap((r) => (r.error?.code === ErrorCode.EmbeddingFailed ? [r.error.message] : []));
+  if (failed.length > 0) {
+    await log('warning', `embedder ${app.embedder.provider}/${app.embedder.model} failed for ${failed.length} item(s) of ${name}: ${failed[0]}`);
+  }
+  if (ms > app.config.slowCallMs) {
+    await log('warning', `${name} took ${Math.round(ms)} ms (more than MEMLANE_SLOW_CALL_MS=${app.config.slowCallMs}): the write lock, the disk or the embedder is slow`);
+  }
 }

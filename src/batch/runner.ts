@@ -12,6 +12,7 @@ import { issuesToError, jsonPath } from './issues.js';
 import { commonOptions, type CommonOptions } from './options.js';
 import { batchOutputSchema } from './output.js';
 import { applyPolicy, type Outcome, type Result } from './policy.js';
+import { CallProgress, type ProgressSink } from './progress.js';
 import type { BatchTool, Indexed, Services } from './tool.js';
 
 /** What the server hands the runner for every call. */
@@ -21,6 +22,8 @@ export interface CallEnv {
   /** Token sources the transport knows of (bearer header, env token, open default). */
   sources: ScopeSources;
   maxBatch: number;
+  /** Set when the request asked for progress (`_meta.progressToken`). */
+  progress?: ProgressSink;
 }
 
 const sessionTokenField = z
@@ -75,7 +78,9 @@ export async function runBatch(tool: BatchTool, args: unknown, env: CallEnv): Pr
     });
     const options = envelope.options;
     const batchId = options.batch_id ?? newBatchId();
-    const results = await runItems(tool, envelope.items, scope, options, env.services);
+    const progress = new CallProgress(env.progress, envelope.items.length);
+    const results = await runItems(tool, envelope.items, scope, options, env.services, progress);
+    await progress.finish();
     return respond(tool, scope, batchId, options.validate_only, results, started);
   } catch (err) {
     if (err instanceof CallError) return callFailure(err);
@@ -146,6 +151,7 @@ async function runItems(
   scope: Scope,
   options: Envelope['options'],
   services: Services,
+  progress: CallProgress,
 ): Promise<Result[]> {
   const outcomes = new Map<number, Outcome>();
   const valid: Indexed<unknown>[] = [];
@@ -185,6 +191,7 @@ async function runItems(
     }
     valid.push({ index, item: parsed.data });
   });
+  progress.advance('validated', rawItems.length);
 
   const policy = { continue_on_error: options.continue_on_error, atomic: options.atomic, validate_only: options.validate_only };
   const dense = (from: ReadonlyMap<number, Outcome>): Outcome[] =>
@@ -200,6 +207,7 @@ async function runItems(
             services,
             now: Date.now(),
             deadline,
+            progress,
             settle: (planned) => {
               settled = applyPolicy(dense(planned), policy);
               return settled.writable;

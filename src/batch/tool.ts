@@ -7,6 +7,7 @@ import type { Searcher } from '../store/search.js';
 import type { Deadline } from './deadline.js';
 import type { CommonOptions } from './options.js';
 import type { Outcome } from './policy.js';
+import type { Progress } from './progress.js';
 
 export type { Outcome };
 
@@ -24,6 +25,8 @@ export interface RunContext<Options> {
   /** When the call started (epoch ms): one "now" for expiry checks and timestamps. */
   now: number;
   deadline: Deadline;
+  /** Tools report here as their items are embedded and written (or searched, read). */
+  progress: Progress;
   /**
    * Applies the call's options to every item's outcome and returns the indices
    * that may be written. Write tools call it under the write lock, just before

@@ -7,6 +7,9 @@ export const USAGE = `memlane — long-term memory for AI agents (an MCP server 
 
 usage:
   memlane                                   MCP server on stdio (what MCP clients start)
+  memlane serve --http [--host 127.0.0.1] [--port 8787] [--public]
+                                            MCP Streamable HTTP at /mcp; every request needs
+                                            Authorization: Bearer <session token>
   memlane session create --agent <id> [--ttl 7d] [--json]
                                             make a session; prints its token once
   memlane session list [--agent <id>] [--json]
@@ -23,5 +26,6 @@ usage:
 
 configuration (environment): MEMLANE_DB, MEMLANE_EMBEDDER (local|openai), OPENAI_API_KEY,
 OPENAI_BASE_URL, MEMLANE_EMBED_MODEL, MEMLANE_EMBED_DIM, MEMLANE_AGENT, MEMLANE_SESSION_TOKEN,
-MEMLANE_REQUIRE_TOKEN, MEMLANE_MAX_BATCH. See README.md.
+MEMLANE_REQUIRE_TOKEN, MEMLANE_MAX_BATCH; for HTTP: MEMLANE_ALLOWED_ORIGINS, MEMLANE_MAX_BODY,
+MEMLANE_RATE_LIMIT. See README.md.
 `;

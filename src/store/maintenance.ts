@@ -24,6 +24,8 @@ export interface TableReport {
 export class Maintainer {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
+  /** Told what a background run did, when it did anything (the server forwards it to clients). */
+  onReport: ((reports: TableReport[]) => void) | undefined;
 
   constructor(
     private readonly db: Database,
@@ -33,7 +35,11 @@ export class Maintainer {
   start(): void {
     if (this.intervalMs <= 0) return;
     this.timer = setInterval(() => {
-      if (!this.running) this.running = this.maybeCompact().finally(() => (this.running = undefined));
+      if (!this.running) {
+        this.running = this.maybeCompact()
+          .then((reports) => reports.length > 0 && this.onReport?.(reports))
+          .finally(() => (this.running = undefined));
+      }
     }, this.intervalMs);
     // Maintenance must never keep a finished process alive.
     this.timer.unref();

@@ -36,6 +36,7 @@ export const deleteTool = defineTool<string, { force: boolean }>({
       const writable = ctx.settle(outcomes);
       ctx.deadline.check('commit');
       await store.delete(scope.namespace, items.filter((i) => writable.has(i.index)).map((i) => i.item));
+      ctx.progress.advance('written', writable.size);
       return outcomes;
     }, { deadlineAt: ctx.deadline.at });
   },

@@ -19,6 +19,7 @@ export const getTool = defineTool<string, Record<string, never>>({
 
   async run(items, ctx) {
     const found = await ctx.services.store.getMany(ctx.scope.namespace, items.map((i) => i.item), ctx.now);
+    ctx.progress.advance('read', items.length);
     const outcomes = new Map<number, Outcome>();
     for (const { index, item: id } of items) {
       const memory = found.get(id);

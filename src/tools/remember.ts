@@ -85,6 +85,7 @@ export const rememberTool = defineTool<RememberItem, { dedupe: boolean; max_retr
     // Embed outside the write lock (it is the slow part), skipping content that is already stored.
     const known = ctx.options.dedupe ? await store.idsByContentHash(scope.namespace, ready.map((r) => r.hash), now) : new Map();
     await vectors.ensure(ready.filter((r) => !r.vector && (r.item.id !== undefined || !known.has(r.hash))).map((r) => r.text));
+    ctx.progress.advance('embedded', ready.length);
     ctx.deadline.check('writing');
 
     return store.exclusive(async () => {
@@ -157,6 +158,7 @@ export const rememberTool = defineTool<RememberItem, { dedupe: boolean; max_retr
       const writable = ctx.settle(outcomes);
       ctx.deadline.check('commit');
       await store.upsert([...writable].flatMap((i) => writes.get(i) ?? []));
+      ctx.progress.advance('written', writable.size);
       return outcomes;
     }, { deadlineAt: ctx.deadline.at, embeds: true });
   },

@@ -97,6 +97,7 @@ export const searchTool = defineTool<SearchItem, { max_retries: number }>({
     const outcomes = new Map<number, Outcome>();
     const vectors = new CallVectors(embedder, { signal: ctx.deadline.signal, maxRetries: ctx.options.max_retries });
     await vectors.ensure(items.filter(({ item }) => item.mode !== 'text' && !item.embedding).map(({ item }) => item.query));
+    ctx.progress.advance('embedded', items.length);
 
     // Queries are independent reads: run a few at once (LanceDB searches on its own threads).
     await forEachLimit(items, QUERY_CONCURRENCY, async ({ index, item }) => {
@@ -134,6 +135,7 @@ export const searchTool = defineTool<SearchItem, { max_retries: number }>({
         ...(item.boost && { boost: item.boost }),
       });
       outcomes.set(index, { status: 'ok', action: 'searched', extra: { total: hits.length, results: hits.map(toHit) } });
+      ctx.progress.advance('searched', 1);
     });
     return outcomes;
   },

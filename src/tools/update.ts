@@ -65,6 +65,7 @@ export const updateTool = defineTool<UpdateItem, { max_retries: number }>({
 
     // Embed changed text outside the write lock; the vector depends only on embeddingText.
     await vectors.ensure(changedTexts(items, await store.getMany(scope.namespace, ids, now)));
+    ctx.progress.advance('embedded', items.length);
     ctx.deadline.check('writing');
 
     return store.exclusive(async () => {
@@ -86,6 +87,7 @@ export const updateTool = defineTool<UpdateItem, { max_retries: number }>({
       const writable = ctx.settle(outcomes);
       ctx.deadline.check('commit');
       await store.upsert([...writable].flatMap((i) => writes.get(i) ?? []));
+      ctx.progress.advance('written', writable.size);
       return outcomes;
     }, { deadlineAt: ctx.deadline.at, embeds: true });
   },

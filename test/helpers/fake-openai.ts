@@ -18,6 +18,8 @@ export interface FakeScript {
   headers?: Record<string, string>;
   /** Wait before answering (for timeout tests). */
   delayMs?: number;
+  /** Answer only once this settles: holds a call in flight for as long as a test needs. */
+  gate?: Promise<void>;
   /** Return vectors of this length instead of the configured one. */
   wrongDim?: number;
   /** Return this many fewer embeddings than inputs. */
@@ -114,6 +116,7 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, inputs, body });
     const script = queue.shift() ?? {};
     if (script.delayMs) await sleep(script.delayMs, timers);
+    if (script.gate) await script.gate;
     if (res.destroyed) return; // the client gave up (timeout or abort)
     if (script.destroy) {
       req.socket.destroy();
