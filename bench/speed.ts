@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { machine, machineInfo } from './machine.js';
 import type { Case, Mode, System, Transport, Workload } from './speed/cases.js';
-import { queriesFor } from './speed/corpus.js';
+import { querySets } from './speed/corpus.js';
 import { benchMemlane } from './speed/memlane.js';
 import { PEER_PACKAGE, benchPeer } from './speed/peer.js';
 import { benchRaw } from './speed/raw.js';
@@ -147,12 +147,13 @@ async function main(): Promise<number> {
   };
   let failed = false;
   for (const n of uniqueSizes) {
+    const [single, batchedQueries] = querySets(seed, n, [options.queries, options.batched * perCall]);
     const w: Workload = {
       seed,
       n,
       batch,
-      single: queriesFor(seed, n, options.queries, 1),
-      batched: chunk(queriesFor(seed, n, options.batched * perCall, 2), perCall),
+      single: single!,
+      batched: chunk(batchedQueries!, perCall),
       fresh: Math.min(options.fresh, options.queries),
       warmup: options.warmup,
       updates: options.updates,

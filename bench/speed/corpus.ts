@@ -194,11 +194,11 @@ export function keywordQuery(content: string, r: Rand): string {
 }
 
 /**
- * `count` queries over the first `n` memories, alternating phrase and keyword,
- * each from its own target; targets do not repeat until every memory was used.
- * `stream` keeps separate query sets (single-query calls, batched calls) apart.
+ * Candidate queries over the first `n` memories, alternating phrase and
+ * keyword, each from its own target; targets do not repeat until every memory
+ * was used. `stream` keeps separate query sets apart.
  */
-export function queriesFor(seed: number, n: number, count: number, stream: number): BenchQuery[] {
+function candidates(seed: number, n: number, count: number, stream: number): BenchQuery[] {
   const r = mulberry32(mix(seed ^ 0x5eed, stream));
   const used = new Set<number>();
   const out: BenchQuery[] = [];
@@ -212,4 +212,63 @@ export function queriesFor(seed: number, n: number, count: number, stream: numbe
     out.push({ kind, target, query: kind === 'phrase' ? phraseQuery(content) : keywordQuery(content, r) });
   }
   return out;
+}
+
+/**
+ * A query counts as a fair test only when at most this many of the N memories
+ * match it exactly (contain the phrase, or every keyword): otherwise even a
+ * perfect ranker may leave the target out of the top 10 among look-alikes (at
+ * 100,000 memories about 8% of 70% phrases had more than 10 exact matches).
+ */
+export const MAX_EXACT_MATCHES = 3;
+
+const tokens = (text: string) => (text.match(WORD) ?? []).map((w) => w.toLowerCase().replace(/'s$/u, ''));
+
+/**
+ * Query sets of the given sizes (half phrase, half keyword, alternating), made
+ * of candidates that match at most MAX_EXACT_MATCHES of the first `n` memories,
+ * found in one pass over the corpus; if too few qualify, the most selective of
+ * the rest fill in.
+ */
+export function querySets(seed: number, n: number, counts: readonly number[]): BenchQuery[][] {
+  const pools = counts.map((c, s) => candidates(seed, n, c === 0 ? 0 : 3 * c + 8, s + 1));
+  interface Probe {
+    q: BenchQuery;
+    phrase?: string;
+    words?: string[];
+    matches: number;
+  }
+  const probes: Probe[] = pools.flat().map((q) => (q.kind === 'phrase' ? { q, phrase: q.query.toLowerCase(), matches: 0 } : { q, words: tokens(q.query), matches: 0 }));
+  // Each probe waits under one of its words; a memory is only checked against the probes of its own words.
+  const byWord = new Map<string, Probe[]>();
+  for (const p of probes) {
+    const key = p.phrase !== undefined ? tokens(p.phrase)[0] : p.words![0];
+    if (key === undefined) continue;
+    const list = byWord.get(key) ?? [];
+    list.push(p);
+    byWord.set(key, list);
+  }
+  for (let i = 0; i < n; i++) {
+    const content = memoryAt(seed, i).content.toLowerCase();
+    const words = new Set(tokens(content));
+    for (const w of words) {
+      for (const p of byWord.get(w) ?? []) {
+        if (p.matches > MAX_EXACT_MATCHES) continue;
+        if (p.phrase !== undefined ? content.includes(p.phrase) : p.words!.every((x) => words.has(x))) p.matches++;
+      }
+    }
+  }
+  const matchesOf = new Map(probes.map((p) => [p.q, p.matches]));
+  return counts.map((count, s) => {
+    const pool = pools[s]!;
+    const pick = (kind: QueryKind, want: number) => {
+      const ofKind = pool.filter((q) => q.kind === kind);
+      const fair = ofKind.filter((q) => matchesOf.get(q)! <= MAX_EXACT_MATCHES);
+      const rest = ofKind.filter((q) => matchesOf.get(q)! > MAX_EXACT_MATCHES).sort((a, b) => matchesOf.get(a)! - matchesOf.get(b)!);
+      return [...fair, ...rest].slice(0, want);
+    };
+    const phrases = pick('phrase', Math.ceil(count / 2));
+    const keywords = pick('keyword', Math.floor(count / 2));
+    return Array.from({ length: count }, (_, i) => (i % 2 === 0 ? phrases[i / 2] : keywords[(i - 1) / 2])!);
+  });
 }

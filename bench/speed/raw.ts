@@ -62,14 +62,15 @@ export async function benchRaw(w: Workload, opts: { keep: boolean }, emit: Emit,
     emit({ ...base, case: 'ingest', batch: w.batch, ...ingest });
     const bytesAfterIngest = bytesOnDisk(dir);
     const t0 = performance.now();
-    await table.optimize({ cleanupOlderThan: new Date() });
+    // deleteUnverified: the floor keeps nothing but the live table on disk.
+    await table.optimize({ cleanupOlderThan: new Date(), deleteUnverified: true });
     emit({ ...base, case: 'compact', seconds: round((performance.now() - t0) / 1000, 3) });
     emit({ ...base, case: 'disk', bytes_after_ingest: bytesAfterIngest, bytes_settled: bytesOnDisk(dir) });
 
     const text = async (q: string): Promise<string[]> => {
       const t = ftsText(q);
       if (t === '') return [];
-      const rows = await table.query().fullTextSearch(t, { columns: 'content' }).select(['id', 'content']).limit(LIMIT).toArray();
+      const rows = await table.query().fullTextSearch(t, { columns: 'content' }).select(['id', 'content', '_score']).limit(LIMIT).toArray();
       return rows.map((r) => String(r.id));
     };
     const vector = async (q: string): Promise<string[]> => {
