@@ -1,141 +1,213 @@
 /**
- * Speed of the batch tools through MCP (InMemoryTransport, real LanceDB on
- * disk): remember throughput, search and get latency percentiles, peak memory.
- * Usage: npm run bench [-- --memories 10000 --batch 100 --queries 300]
+ * Speed of memlane through the real MCP client (issue 9), at several sizes of a
+ * seeded corpus with known targets, so hit@10 is measured next to speed.
+ * stdio by default (the built server as a child process), in-process with
+ * --inproc; --peers adds the official server-memory and raw LanceDB on the
+ * same corpus and queries, and the ratios between them. Prints one JSON line
+ * per case on stdout as it is measured, then a table; progress goes to stderr.
+ * bench/README.md says what every option and column means.
+ *
+ * Usage: npm run bench [-- --sizes 1000,10000 --peers --inproc --large --out FILE]
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { openApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { createServer } from '../src/server.js';
-import { machine } from './machine.js';
+import { machine, machineInfo } from './machine.js';
+import type { Case, Mode, System, Transport, Workload } from './speed/cases.js';
+import { querySets } from './speed/corpus.js';
+import { benchMemlane } from './speed/memlane.js';
+import { PEER_PACKAGE, benchPeer } from './speed/peer.js';
+import { benchRaw } from './speed/raw.js';
+import { ratios, table } from './speed/report.js';
 
-const WORDS = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu deploy build test release server client cache index query memory agent session vector token'.split(' ');
+const USAGE = `npm run bench -- [options]
+  --sizes 1000,10000,100000  memory counts to run (default; --peers adds 50000)
+  --large                    add 1,000,000
+  --inproc                   memlane in this process (InMemoryTransport) instead of stdio
+  --peers                    also server-memory (at sizes up to --peer-max) and raw LanceDB
+  --peer-max 50000           largest size server-memory runs at
+  --queries 200              single-query batch_search calls per mode
+  --batched 20               batched calls per mode, of --per-call queries each
+  --per-call 10              queries per batched call
+  --fresh 50                 single-query hybrid calls right after the ingest (0: none)
+  --warmup 3                 unmeasured calls before each measured series
+  --updates 1000             memories changed with batch_update
+  --deletes 1000             memories removed with batch_delete (at most half of N)
+  --gets 20                  batch_get calls of 100 ids
+  --startups 3               starts on the existing database (median reported)
+  --modes vector,text,hybrid search modes
+  --batch 100                items per write call
+  --seed 42                  corpus and query seed
+  --out FILE                 also append the JSON lines to FILE
+  --keep                     keep the temporary databases (their paths go to stderr)
+`;
 
-function sentence(rand: () => number, n: number): string {
-  return Array.from({ length: n }, () => WORDS[Math.floor(rand() * WORDS.length)]).join(' ');
+/** The repository root: the nearest package.json named memlane above this file (bench/ from source, dist/bench/ built). */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'memlane') return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot find the memlane package.json above bench/speed');
+    dir = up;
+  }
 }
 
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A mistake in the command line: reported with the usage, without a stack. */
+class UsageError extends Error {}
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+const count = (s: string, name: string, min = 0): number => {
+  const n = Number(s.replace(/_/gu, ''));
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got "${s}"`);
+  return n;
 };
-const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(1)} ms, p90 ${pct(xs, 90).toFixed(1)} ms, p99 ${pct(xs, 99).toFixed(1)} ms`;
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { memories: { type: 'string', default: '10000' }, batch: { type: 'string', default: '100' }, queries: { type: 'string', default: '300' } },
+    options: {
+      sizes: { type: 'string' },
+      large: { type: 'boolean', default: false },
+      inproc: { type: 'boolean', default: false },
+      peers: { type: 'boolean', default: false },
+      'peer-max': { type: 'string', default: '50000' },
+      queries: { type: 'string', default: '200' },
+      batched: { type: 'string', default: '20' },
+      'per-call': { type: 'string', default: '10' },
+      fresh: { type: 'string', default: '50' },
+      warmup: { type: 'string', default: '3' },
+      updates: { type: 'string', default: '1000' },
+      deletes: { type: 'string', default: '1000' },
+      gets: { type: 'string', default: '20' },
+      startups: { type: 'string', default: '3' },
+      modes: { type: 'string', default: 'vector,text,hybrid' },
+      batch: { type: 'string', default: '100' },
+      seed: { type: 'string', default: '42' },
+      out: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
   });
-  const total = Number(values.memories);
-  const batch = Number(values.batch);
-  const queries = Number(values.queries);
-  const rand = mulberry32(42);
-  let peakRss = process.memoryUsage().rss;
-  const sample = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const sizes = values.sizes
+    ? values.sizes.split(',').map((s) => count(s.trim(), 'sizes', 1))
+    : [1_000, 10_000, 100_000, ...(values.peers ? [50_000] : [])];
+  if (values.large) sizes.push(1_000_000);
+  const uniqueSizes = [...new Set(sizes)].sort((a, b) => a - b);
+  const modes = values.modes.split(',').map((m) => m.trim()) as Mode[];
+  for (const m of modes) if (!['vector', 'text', 'hybrid'].includes(m)) throw new UsageError(`--modes: unknown mode "${m}"`);
+  const batch = count(values.batch, 'batch', 1);
+  if (batch > 500) throw new UsageError('--batch is at most 500 (MEMLANE_MAX_BATCH)');
+  const perCall = count(values['per-call'], 'per-call', 1);
+  const seed = count(values.seed, 'seed');
+  const peerMax = count(values['peer-max'], 'peer-max');
+  const transport: Transport = values.inproc ? 'inproc' : 'stdio';
 
-  const dir = mkdtempSync(join(tmpdir(), 'memlane-speed-'));
-  const app = await openApp(loadConfig({ ...process.env, MEMLANE_DB: dir, MEMLANE_MAX_BATCH: '500' }), { maintenance: false });
-  const token = (await app.sessions.create('bench')).token;
-  const server = createServer(app, { defaultToken: token });
-  const [c, s] = InMemoryTransport.createLinkedPair();
-  await server.connect(s);
-  const client = new Client({ name: 'memlane-speed', version: '1' });
-  await client.connect(c);
-  const call = async (name: string, args: Record<string, unknown>) => {
-    const res = await client.callTool({ name, arguments: args });
-    if (res.isError) throw new Error(JSON.stringify(res.content));
-    return res.structuredContent as { results: Array<{ id?: string; status: string }> };
+  const root = repoRoot();
+  const cli = join(root, 'dist', 'src', 'cli.js');
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
+
+  const run = new Date().toISOString();
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const write = (obj: object) => {
+    const line = JSON.stringify({ bench: 'memlane-speed', run, ...obj });
+    process.stdout.write(`${line}\n`);
+    if (values.out) appendFileSync(values.out, `${line}\n`);
   };
+  if (values.out) writeFileSync(values.out, '', { flag: 'a' });
+  const info = machineInfo(values.peers ? [PEER_PACKAGE] : []);
+  const options = {
+    sizes: uniqueSizes,
+    transport,
+    peers: values.peers,
+    peer_max: peerMax,
+    queries: count(values.queries, 'queries'),
+    batched: count(values.batched, 'batched'),
+    per_call: perCall,
+    fresh: count(values.fresh, 'fresh'),
+    warmup: count(values.warmup, 'warmup'),
+    updates: count(values.updates, 'updates'),
+    deletes: count(values.deletes, 'deletes'),
+    gets: count(values.gets, 'gets'),
+    startups: count(values.startups, 'startups', 1),
+    modes,
+    batch,
+    seed,
+  };
+  write({ case: 'machine', ...info, options });
 
-  const lines = [`memlane speed bench — ${machine()}`, `${total} memories in batches of ${batch}, ${queries} queries per mode`, ''];
-  const rememberMs: number[] = [];
-  const ids: string[] = [];
-  const t0 = performance.now();
-  for (let i = 0; i < total; i += batch) {
-    const memories = Array.from({ length: Math.min(batch, total - i) }, (_, j) => ({
-      content: `${i + j}: ${sentence(rand, 12)}`,
-      tags: [WORDS[(i + j) % WORDS.length]!],
-      metadata: { team: `team-${(i + j) % 20}`, n: i + j },
-    }));
-    const t = performance.now();
-    const res = await call('batch_remember', { memories });
-    rememberMs.push(performance.now() - t);
-    for (const r of res.results) if (r.id) ids.push(r.id);
-  }
-  const rememberSec = (performance.now() - t0) / 1000;
-  lines.push(`batch_remember: ${(total / rememberSec).toFixed(0)} memories/s; per call ${fmt(rememberMs)}`);
-
-  const tc = performance.now();
-  await app.maintainer.compactAll();
-  lines.push(`compact (what the background maintainer does): ${((performance.now() - tc) / 1000).toFixed(1)} s`);
-
-  for (const mode of ['text', 'vector', 'hybrid'] as const) {
-    const ms: number[] = [];
-    for (let q = 0; q < queries; q++) {
-      const t = performance.now();
-      await call('batch_search', { queries: [{ query: sentence(rand, 4), mode, limit: 10 }] });
-      ms.push(performance.now() - t);
+  const cases: Case[] = [];
+  const emit = (c: Case) => {
+    cases.push(c);
+    write(c);
+  };
+  let failed = false;
+  for (const n of uniqueSizes) {
+    const [single, batchedQueries] = querySets(seed, n, [options.queries, options.batched * perCall]);
+    const w: Workload = {
+      seed,
+      n,
+      batch,
+      single: single!,
+      batched: chunk(batchedQueries!, perCall),
+      fresh: Math.min(options.fresh, options.queries),
+      warmup: options.warmup,
+      updates: options.updates,
+      deletes: options.deletes,
+      gets: options.gets,
+      startups: options.startups,
+      modes,
+    };
+    const runs: Array<[System, Transport, () => Promise<void>]> = [
+      ['memlane', transport, () => benchMemlane(w, { transport, cli, maxBatch: Math.max(100, batch), keep: values.keep }, emit, log)],
+    ];
+    if (values.peers && n <= peerMax) runs.push(['server-memory', 'stdio', () => benchPeer(w, { keep: values.keep }, emit, log)]);
+    if (values.peers) runs.push(['lancedb-raw', 'inproc', () => benchRaw(w, { keep: values.keep }, emit, log)]);
+    for (const [system, via, go] of runs) {
+      try {
+        await go();
+      } catch (err) {
+        failed = true;
+        const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+        log(`[${system} n=${n}] failed: ${message}`);
+        emit({ case: 'error', system, transport: via, n, message });
+      }
     }
-    lines.push(`batch_search ${mode.padEnd(6)} (1 query/call): ${fmt(ms)}`);
   }
-  // Filters: tags are a LanceDB list predicate; metadata is a LIKE pre-filter on the JSON
-  // text plus an exact top-level check (src/store/filter.ts), each 5% selective here.
-  for (const [label, filter] of [
-    ['tags_any', { tags_any: ['delta'] }],
-    ['metadata', { metadata: { team: 'team-7' } }],
-  ] as const) {
-    const ms: number[] = [];
-    let returned = 0;
-    for (let q = 0; q < queries; q++) {
-      const t = performance.now();
-      const res = (await call('batch_search', { queries: [{ query: sentence(rand, 4), limit: 10, filter }] })) as unknown as { results: Array<{ total: number }> };
-      ms.push(performance.now() - t);
-      returned += res.results[0]!.total;
-    }
-    lines.push(`batch_search hybrid + ${label.padEnd(8)} filter: ${fmt(ms)}; ${(returned / queries).toFixed(1)} of limit 10 returned on average`);
-  }
+  for (const r of ratios(cases)) emit(r);
 
-  const batched: number[] = [];
-  for (let q = 0; q < 20; q++) {
-    const t = performance.now();
-    await call('batch_search', { queries: Array.from({ length: 20 }, () => ({ query: sentence(rand, 4), limit: 10 })) });
-    batched.push(performance.now() - t);
-  }
-  lines.push(`batch_search hybrid (20 queries/call): ${fmt(batched)}; ${((20 * 1000) / pct(batched, 50)).toFixed(0)} queries/s at p50`);
+  const pk = info.packages;
+  const heading = [
+    `memlane speed bench, ${run}`,
+    `machine: ${machine()}; lancedb ${pk['@lancedb/lancedb']}, MCP SDK ${pk['@modelcontextprotocol/sdk']}${pk[PEER_PACKAGE] ? `, server-memory ${pk[PEER_PACKAGE]}` : ''}`,
+    `memlane over ${transport}; seed ${seed}; writes ${batch} per call; ${options.queries} single-query and ${options.batched} ${perCall}-query calls per mode, limit 10`,
+  ];
+  process.stdout.write(`\n${table(cases, heading)}\n`);
+  return failed ? 1 : 0;
+}
 
-  const getMs: number[] = [];
-  for (let q = 0; q < 50; q++) {
-    const pick = Array.from({ length: 100 }, () => ids[Math.floor(rand() * ids.length)]!);
-    const t = performance.now();
-    await call('batch_get', { ids: [...new Set(pick)] });
-    getMs.push(performance.now() - t);
-  }
-  lines.push(`batch_get (≤100 ids/call): ${fmt(getMs)}`);
-
-  clearInterval(sample);
-  lines.push(`peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
-  process.stdout.write(`${lines.join('\n')}\n`);
-  await client.close();
-  await server.close();
-  await app.close();
-  rmSync(dir, { recursive: true, force: true });
+function chunk<T>(xs: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
 }
 
 process.env.LANCEDB_LOG ??= 'error';
-main().catch((err) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`bench: ${(err as Error).message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);
