@@ -79,7 +79,7 @@ export async function collectStats(app: App) {
   for (const table of [...memoryTables, app.db.sessions, app.db.meta]) {
     const s = await table.stats();
     tables.push({
-      name: table.name,
+      name: app.db.nameOf(table),
       rows: s.numRows,
       bytes: s.totalBytes,
       versions: (await table.listVersions()).length,
@@ -89,7 +89,7 @@ export async function collectStats(app: App) {
     for (const index of await table.listIndices()) {
       const is = await table.indexStats(index.name);
       indexes.push({
-        table: table.name,
+        table: app.db.nameOf(table),
         name: index.name,
         type: index.indexType,
         columns: index.columns,

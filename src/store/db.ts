@@ -1,7 +1,8 @@
 import * as lancedb from '@lancedb/lancedb';
 import { StorageError } from '../errors.js';
 import { DirectoryLock } from './dir-lock.js';
-import { prepareLocalDir } from './local-dir.js';
+import { StoreOpenError, prepareLocalDir } from './local-dir.js';
+import { migrate } from './migrate.js';
 import { META, SCHEMA_VERSION, SESSIONS, memoriesSchema, memoriesTableName, memoriesTablePrefix, metaSchema, sessionsSchema } from './schema.js';
 import { WriteLock } from './lock.js';
 import { col, sqlStrList } from './sql.js';
@@ -33,6 +34,18 @@ export const isLocalUri = (uri: string): boolean => !/^[a-z][a-z0-9+.-]*:\/\//i.
  */
 export class Database {
   private readonly memoryTablesByName = new Map<string, lancedb.Table>();
+  /**
+   * Names of the handles this database opened. Not `table.name`: that getter
+   * borrows the native table and throws ("cannot be borrowed mutably") while
+   * another call on the same handle is in flight, e.g. a search during
+   * background maintenance.
+   */
+  private readonly names = new WeakMap<lancedb.Table, string>();
+
+  /** The name of a table handle this database opened. */
+  nameOf(table: lancedb.Table): string {
+    return this.names.get(table) ?? (table === this.sessions ? SESSIONS : table === this.meta ? META : '(table)');
+  }
   private metaVersion: number;
 
   private constructor(
@@ -98,7 +111,14 @@ export class Database {
       table = await openOrCreateMemories(this.conn, new Set(), name, this.embedder.dim);
     }
     this.memoryTablesByName.set(name, table);
+    this.names.set(table, name);
     return table;
+  }
+
+  /** Every memories table, of any generation (an interrupted `reembed` leaves a second one). */
+  async memoryTablesOfEveryGeneration(): Promise<lancedb.Table[]> {
+    const names = (await this.conn.tableNames()).filter((n) => /^memories\d*__/.test(n));
+    return Promise.all(names.map((n) => this.conn.openTable(n)));
   }
 
   /** Every agent's memories table of the current generation. */
@@ -111,6 +131,7 @@ export class Database {
       if (!table) {
         table = await this.conn.openTable(name);
         this.memoryTablesByName.set(name, table);
+        this.names.set(table, name);
       }
       tables.push(table);
     }
@@ -159,7 +180,7 @@ export class Database {
     if (stored.size > 0) {
       const schemaVersion = Number(stored.get('schema_version'));
       if (schemaVersion > SCHEMA_VERSION) {
-        throw new Error(`database ${uri} has schema version ${schemaVersion}; this memlane reads up to ${SCHEMA_VERSION}. Upgrade memlane.`);
+        throw new StoreOpenError(`database ${uri} has schema version ${schemaVersion}; this memlane reads up to ${SCHEMA_VERSION}. Upgrade memlane.`);
       }
       recorded = recordedEmbedder(stored, embedder);
       const same = recorded.provider === embedder.provider && recorded.model === embedder.model && recorded.dim === embedder.dim;
@@ -175,7 +196,9 @@ export class Database {
     // `reembed` writes a new generation of memories tables and switches to it; meta says which is current.
     const generation = Number(stored.get('memories_generation') ?? 0);
     const sessions = await conn.openTable(SESSIONS);
-    return new Database(uri, conn, sessions, meta, lock, recorded, generation, await readVersion(meta));
+    const db = new Database(uri, conn, sessions, meta, lock, recorded, generation, await readVersion(meta));
+    if (Number(stored.get('schema_version') ?? SCHEMA_VERSION) < SCHEMA_VERSION) await migrate(db);
+    return db;
   }
 
   async getMeta(key: string): Promise<string | undefined> {
@@ -240,7 +263,7 @@ async function readVersion(table: lancedb.Table): Promise<number> {
   try {
     return await table.version();
   } catch (err) {
-    throw new StorageError(`reading the version of ${table.name} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new StorageError(`reading a table version failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }
 

@@ -56,7 +56,7 @@ export class Maintainer {
       const due: Table[] = [];
       for (const table of await this.tables()) if (await needsCompaction(table)) due.push(table);
       if (due.length === 0) return [];
-      return (await this.withMaintenanceLock(() => Promise.all(due.map((t) => optimize(t, BACKGROUND_KEEP_MS))), false)) ?? [];
+      return (await this.withMaintenanceLock(() => Promise.all(due.map((t) => optimize(t, this.db.nameOf(t), BACKGROUND_KEEP_MS))), false)) ?? [];
     } catch (err) {
       log.warn(`background maintenance failed: ${err instanceof Error ? err.message : String(err)}`);
       return [];
@@ -67,7 +67,7 @@ export class Maintainer {
   async compactAll(): Promise<TableReport[]> {
     return (await this.withMaintenanceLock(async () => {
       const reports: TableReport[] = [];
-      for (const t of await this.tables()) reports.push(await optimize(t, 0));
+      for (const t of await this.tables()) reports.push(await optimize(t, this.db.nameOf(t), 0));
       return reports;
     }, true))!;
   }
@@ -117,10 +117,10 @@ async function needsCompaction(table: Table): Promise<boolean> {
  */
 const BACKGROUND_KEEP_MS = 60_000;
 
-async function optimize(table: Table, keepMs: number): Promise<TableReport> {
+async function optimize(table: Table, name: string, keepMs: number): Promise<TableReport> {
   const result = await table.optimize({ cleanupOlderThan: new Date(Date.now() - keepMs) });
   const report: TableReport = {
-    table: table.name,
+    table: name,
     fragmentsRemoved: result.compaction.fragmentsRemoved,
     fragmentsAdded: result.compaction.fragmentsAdded,
     versionsRemoved: result.prune.oldVersionsRemoved,

@@ -5,6 +5,8 @@ import { log } from '../log.js';
 import type { StoredMemory } from '../model.js';
 import { describe, type Database, type EmbedderInfo } from './db.js';
 import type { LockWait } from './lock.js';
+import type { AgentReplica } from './replica/replica.js';
+import { ReplicaSet } from './replica/replicas.js';
 import { recordColumns } from './schema.js';
 import { and, col, sqlStr, sqlStrList, sqlTimestamp } from './sql.js';
 import { searchText } from './text.js';
@@ -34,9 +36,34 @@ export class MemoryStore {
     private readonly embedder: EmbedderInfo,
   ) {}
 
+  private replicaSet: { set: ReplicaSet; generation: number; provider: string; dim: number } | undefined;
+
   /** Catches up with changes other processes made to the database (see Database.refresh). Once per call. */
   refresh(): Promise<void> {
     return this.db.refresh();
+  }
+
+  /**
+   * The in-memory replica of the namespace's table, in step with its latest
+   * version (see ReplicaSet), or undefined when the agent has no table yet.
+   */
+  async replicaFor(namespace: string): Promise<AgentReplica | undefined> {
+    const table = await this.tableFor(namespace);
+    return table ? this.replicas().fresh(table, namespace) : undefined;
+  }
+
+  /** Starts loading the namespace's replica, so that its first search does not wait for it. */
+  warm(namespace: string): void {
+    this.replicaFor(namespace).catch((err: Error) => log.warn(`preloading memories of ${namespace} failed: ${err.message}`));
+  }
+
+  /** The replicas of the current generation (a new set after `reembed` switched tables or embedder). */
+  private replicas(): ReplicaSet {
+    const { provider, dim } = this.db.embedder;
+    const r = this.replicaSet;
+    if (r && r.generation === this.db.generation && r.provider === provider && r.dim === dim) return r.set;
+    this.replicaSet = { set: new ReplicaSet(provider, dim), generation: this.db.generation, provider, dim };
+    return this.replicaSet.set;
   }
 
   /**
@@ -86,19 +113,26 @@ export class MemoryStore {
     opts: { withVector?: boolean; includeExpired?: boolean } = {},
   ): Promise<Map<string, StoredMemory>> {
     const found = new Map<string, StoredMemory>();
-    const table = await this.tableFor(namespace);
-    if (!table) return found;
-    const unique = [...new Set(ids)];
-    const columns = opts.withVector ? [...recordColumns, 'vector'] : [...recordColumns];
-    for (let i = 0; i < unique.length; i += IN_CHUNK) {
-      const pks = unique.slice(i, i + IN_CHUNK).map((id) => pkOf(namespace, id));
-      const rows = await readRows(
-        table
-          .query()
-          .where(and(`${col('pk')} IN (${sqlStrList(pks)})`, opts.includeExpired ? undefined : liveIn(namespace, now)))
-          .select(columns),
-      );
-      for (const row of rows) found.set(String(row.id), fromRow(row));
+    const replica = await this.replicaFor(namespace);
+    if (!replica) return found;
+    const held: string[] = [];
+    for (const id of new Set(ids)) {
+      const m = replica.get(namespace, id, now, opts.includeExpired);
+      if (!m) continue;
+      if (opts.withVector) held.push(id);
+      else found.set(id, m);
+    }
+    if (!opts.withVector || held.length === 0) return found;
+    // The replica holds vectors only in a searchable (lossy) layout: a rewrite of an unchanged
+    // text reuses the exact stored vector, read from the table for the ids that exist.
+    const table = (await this.tableFor(namespace))!;
+    for (let i = 0; i < held.length; i += IN_CHUNK) {
+      const pks = held.slice(i, i + IN_CHUNK).map((id) => pkOf(namespace, id));
+      const rows = await readRows(table.query().where(`${col('pk')} IN (${sqlStrList(pks)})`).select([...recordColumns, 'vector']));
+      for (const row of rows) {
+        const m = fromRow(row);
+        if (m.namespace === namespace) found.set(m.id, m);
+      }
     }
     return found;
   }
@@ -128,39 +162,21 @@ export class MemoryStore {
     }
   }
 
-  /** Live memories of `namespace` whose normalised content hashes are given: hash → id. */
+  /** Live memories of `namespace` whose normalised content hashes are given: hash → id (the oldest holder). */
   async idsByContentHash(namespace: string, hashes: readonly string[], now: number): Promise<Map<string, string>> {
     const found = new Map<string, string>();
-    const table = await this.tableFor(namespace);
-    if (!table) return found;
-    const unique = [...new Set(hashes)];
-    for (let i = 0; i < unique.length; i += IN_CHUNK) {
-      const rows = await readRows(
-        table
-          .query()
-          .where(and(`${col('content_hash')} IN (${sqlStrList(unique.slice(i, i + IN_CHUNK))})`, liveIn(namespace, now)))
-          .select(['id', 'content_hash', 'created_at']),
-      );
-      // Oldest first, so that the same content always resolves to the same memory.
-      rows.sort((a, b) => Number(a.created_at) - Number(b.created_at));
-      for (const row of rows) if (!found.has(String(row.content_hash))) found.set(String(row.content_hash), String(row.id));
+    const replica = await this.replicaFor(namespace);
+    if (!replica) return found;
+    for (const hash of hashes) {
+      const id = replica.idByHash(namespace, hash, now);
+      if (id !== undefined) found.set(hash, id);
     }
     return found;
   }
 
   /** The next write-order number in a session (1 for its first memory). Call under the write lock. */
   async nextOrd(namespace: string, sessionId: string): Promise<number> {
-    const table = await this.tableFor(namespace);
-    if (!table) return 1;
-    const rows = await readRows(
-      table
-        .query()
-        .where(and(`${col('namespace')} = ${sqlStr(namespace)}`, `${col('session_id')} = ${sqlStr(sessionId)}`))
-        .select(['ord'])
-        .orderBy({ columnName: 'ord', ascending: false })
-        .limit(1),
-    );
-    return rows[0] === undefined ? 1 : Number(rows[0].ord) + 1;
+    return (await this.replicaFor(namespace))?.nextOrd(namespace, sessionId) ?? 1;
   }
 
   /**
@@ -172,10 +188,20 @@ export class MemoryStore {
     const byNamespace = new Map<string, StoredMemory[]>();
     for (const m of memories) byNamespace.set(m.namespace, [...(byNamespace.get(m.namespace) ?? []), m]);
     for (const [namespace, group] of byNamespace) {
-      const rows = group.map((m) => this.toRow(m));
       const table = (await this.db.memoryTable(agentOf(namespace), { create: true }))!;
+      const replica = await this.replicas().fresh(table, namespace);
+      // One more than anything in the table: see the schema's `seq`.
+      const seq = replica.maxSeq + 1;
+      const rows = group.map((m) => this.toRow(m, seq));
+      // Rows known to be new are appended (a third of mergeInsert's cost); a merge only where an id exists.
+      const fresh = group.every((m) => !replica.has(pkOf(m.namespace, m.id)));
       this.db.lock.assertHeld();
-      await withRetry('write', () => table.mergeInsert('pk').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows));
+      const { version } = fresh
+        ? await withRetry('write', () => table.add(rows))
+        : await withRetry('write', () => table.mergeInsert('pk').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows));
+      await this.replicas().applyWrite(table, namespace, version, {
+        upserts: group.map((m) => ({ pk: pkOf(m.namespace, m.id), seq, memory: withoutVector(m), vector: m.vector! })),
+      });
     }
   }
 
@@ -185,7 +211,8 @@ export class MemoryStore {
     if (ids.length === 0 || !table) return;
     const pks = ids.map((id) => pkOf(namespace, id));
     this.db.lock.assertHeld();
-    await withRetry('delete', () => table.delete(`${col('pk')} IN (${sqlStrList(pks)})`));
+    const { version } = await withRetry('delete', () => table.delete(`${col('pk')} IN (${sqlStrList(pks)})`));
+    await this.replicas().applyWrite(table, namespace, version, { deletes: pks });
   }
 
   /** Deletes memories that expired before `now` (they are never returned anyway). */
@@ -205,7 +232,7 @@ export class MemoryStore {
     });
   }
 
-  private toRow(m: StoredMemory): Record<string, unknown> {
+  private toRow(m: StoredMemory, seq: number): Record<string, unknown> {
     const vector = m.vector;
     // LanceDB pads or truncates a wrong-length vector without a word; refuse it here.
     if (!vector || vector.length !== this.dim) {
@@ -236,8 +263,15 @@ export class MemoryStore {
       updated_at: m.updated_at,
       version: m.version,
       vector: Array.from(vector),
+      seq,
     };
   }
+}
+
+/** The record without its vector (what a replica keeps). */
+function withoutVector(m: StoredMemory): StoredMemory {
+  const { vector: _vector, ...rest } = m;
+  return rest;
 }
 
 /** A LanceDB row (from `toArray()`) back to a StoredMemory. */

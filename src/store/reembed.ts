@@ -19,7 +19,7 @@ export interface ReembedResult {
 
 const PAGE = 256;
 /** Every column but the vector, which is what gets replaced. */
-const COPIED = ['pk', 'search_text', ...recordColumns];
+const COPIED = ['pk', 'seq', 'search_text', ...recordColumns];
 /** What tells a copied row from its source row: any write changes one of these. */
 const FINGERPRINT = ['pk', 'version', 'updated_at', 'content_hash', 'search_text'];
 

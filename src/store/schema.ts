@@ -21,7 +21,7 @@ export const SESSIONS = 'sessions';
 export const META = 'meta';
 
 /** Bumped when the tables change shape; a newer database refuses an older server. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** `memories__…` for generation 0, `memories<g>__…` after `reembed` made generation g. */
 export const memoriesTablePrefix = (generation: number): string => `memories${generation === 0 ? '' : generation}__`;
@@ -70,6 +70,10 @@ export function memoriesSchema(dim: number): Schema {
     ts('updated_at'),
     new Field('version', new Int32(), false),
     new Field('vector', new FixedSizeList(dim, new Field('item', new Float32(), true)), false),
+    // Write sequence: every commit's rows get one more than the table's highest, under the
+    // write lock, so "rows with seq above n" is everything written since a reader saw n
+    // (what lets a process catch up with another's writes without re-reading the table).
+    new Field('seq', new Float64(), false),
   ]);
 }
 

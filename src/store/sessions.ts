@@ -13,6 +13,8 @@ export interface SessionRow {
   origin: string;
 }
 
+const CACHE_ENTRIES = 10_000;
+
 /** Persistence of sessions; who may do what is decided in `scope/`. */
 export class SessionStore {
   constructor(private readonly db: Database) {}
@@ -27,11 +29,30 @@ export class SessionStore {
     await withRetry('session create', () => this.db.sessions.add([{ ...row }]));
   }
 
-  /** The session whose token has this SHA-256 hex digest, if any. Reads the latest version. */
+  /**
+   * The session whose token has this SHA-256 hex digest, if any, as of the
+   * table's latest version. Answers are kept while the sessions table stays
+   * at the version they were read at: one version check per call instead of a
+   * query, and a session created, revoked or extended by any process moves
+   * the version, so it counts at the next call.
+   */
   async byTokenHash(tokenHash: string): Promise<SessionRow | undefined> {
+    const version = await this.db.sessions.version();
+    if (version !== this.cachedAt) {
+      this.cache.clear();
+      this.cachedAt = version;
+    }
+    if (this.cache.has(tokenHash)) return this.cache.get(tokenHash);
     const rows = await this.db.sessions.query().where(`${col('token_hash')} = ${sqlStr(tokenHash)}`).limit(1).toArray();
-    return rows[0] === undefined ? undefined : fromRow(rows[0]);
+    const row = rows[0] === undefined ? undefined : fromRow(rows[0]);
+    // Unknown tokens are remembered too (bounded), so a flood of bad tokens costs no queries.
+    if (this.cache.size >= CACHE_ENTRIES) this.cache.clear();
+    if (this.cachedAt === version) this.cache.set(tokenHash, row);
+    return row;
   }
+
+  private readonly cache = new Map<string, SessionRow | undefined>();
+  private cachedAt = -1;
 
   async list(agentId?: string): Promise<SessionRow[]> {
     const q = this.db.sessions.query();

@@ -1,0 +1,99 @@
+import { grown } from './growable.js';
+import { TopK } from './topk.js';
+
+/** LanceDB's BM25 constants (lance-index scorer.rs). */
+const K1 = 1.2;
+const B = 0.75;
+
+interface Postings {
+  slots: Int32Array;
+  tfs: Uint16Array;
+  length: number;
+  /** Live documents holding the term (postings of removed documents stay until a rebuild). */
+  df: number;
+}
+
+/**
+ * An in-memory inverted index with LanceDB's BM25 scoring:
+ * idf = ln(1 + (N − n + 0.5) / (n + 0.5)), and a term's weight in a document
+ * (K1 + 1)·tf / (tf + K1·(1 − B + B·len / avglen)), summed over the distinct
+ * query terms. N, n and avglen count the live documents of the table.
+ *
+ * Removal only adjusts the statistics and marks the slot dead (the caller's
+ * `alive`); its postings are skipped until the replica is rebuilt.
+ */
+export class Bm25Index {
+  private readonly postings = new Map<string, Postings>();
+  private lengths = new Uint16Array(1024);
+  private docs = 0;
+  private tokens = 0;
+  private scores = new Float64Array(1024);
+
+  /** `terms` with repeats, as `analyze` returns them. */
+  add(slot: number, terms: readonly string[]): void {
+    this.lengths = grown(this.lengths, slot + 1);
+    this.lengths[slot] = Math.min(terms.length, 65_535);
+    this.docs++;
+    this.tokens += terms.length;
+    const counts = new Map<string, number>();
+    for (const t of terms) counts.set(t, (counts.get(t) ?? 0) + 1);
+    for (const [term, tf] of counts) {
+      let p = this.postings.get(term);
+      if (!p) this.postings.set(term, (p = { slots: new Int32Array(4), tfs: new Uint16Array(4), length: 0, df: 0 }));
+      p.slots = grown(p.slots, p.length + 1);
+      p.tfs = grown(p.tfs, p.length + 1);
+      p.slots[p.length] = slot;
+      p.tfs[p.length] = Math.min(tf, 65_535);
+      p.length++;
+      p.df++;
+    }
+  }
+
+  /** Takes a document out of the statistics; `terms` are the ones it was added with. */
+  remove(terms: readonly string[]): void {
+    this.docs--;
+    this.tokens -= terms.length;
+    for (const term of new Set(terms)) {
+      const p = this.postings.get(term);
+      if (p) p.df--;
+    }
+  }
+
+  /**
+   * The `k` best-scoring live documents that `accept` lets through, best first.
+   * `alive` says which slots hold a current document.
+   */
+  search(terms: readonly string[], k: number, alive: Uint8Array, accept: (slot: number) => boolean): Array<{ slot: number; score: number }> {
+    if (this.docs <= 0 || terms.length === 0) return [];
+    const avg = this.tokens / this.docs;
+    this.scores = grown(this.scores, this.lengths.length);
+    const scores = this.scores;
+    const touched: number[] = [];
+    for (const term of new Set(terms)) {
+      const p = this.postings.get(term);
+      if (!p || p.df <= 0) continue;
+      const idf = Math.log(1 + (this.docs - p.df + 0.5) / (p.df + 0.5));
+      const { slots, tfs } = p;
+      for (let i = 0; i < p.length; i++) {
+        const slot = slots[i]!;
+        if (alive[slot] !== 1) continue;
+        const tf = tfs[i]!;
+        const norm = K1 * (1 - B + (B * this.lengths[slot]!) / avg);
+        if (scores[slot] === 0) touched.push(slot);
+        scores[slot] = scores[slot]! + (idf * (K1 + 1) * tf) / (tf + norm);
+      }
+    }
+    const top = new TopK(k);
+    for (const slot of touched) {
+      const s = scores[slot]!;
+      scores[slot] = 0;
+      if (s > 0 && accept(slot)) top.offer(slot, s);
+    }
+    return top.result();
+  }
+
+  /** Live documents and distinct terms (for stats and tests). */
+  get size(): { docs: number; terms: number } {
+    return { docs: this.docs, terms: this.postings.size };
+  }
+}
