@@ -4,7 +4,7 @@ import { createEmbedder } from './embed/index.js';
 import { Sessions } from './scope/sessions.js';
 import { Database } from './store/db.js';
 import { Maintainer } from './store/maintenance.js';
-import { MemoryStore } from './store/memories.js';
+import { MemoryStore, type WallRemovedForTests } from './store/memories.js';
 import { Searcher } from './store/search.js';
 import { SessionStore } from './store/sessions.js';
 
@@ -20,10 +20,18 @@ export interface App {
   close(): Promise<void>;
 }
 
-export async function openApp(config: Config, opts: { embedder?: Embedder; maintenance?: boolean; adopt?: boolean } = {}): Promise<App> {
+export interface OpenOptions {
+  embedder?: Embedder;
+  maintenance?: boolean;
+  adopt?: boolean;
+  /** TEST ONLY (see WallRemovedForTests): never set outside the test suite. */
+  testOnlyRemoveWall?: WallRemovedForTests;
+}
+
+export async function openApp(config: Config, opts: OpenOptions = {}): Promise<App> {
   const embedder = opts.embedder ?? (await createEmbedder(config.embedder));
   const db = await Database.open(config.dbUri, { provider: embedder.provider, model: embedder.model, dim: embedder.dim }, { adopt: opts.adopt ?? false });
-  const store = new MemoryStore(db);
+  const store = new MemoryStore(db, opts.testOnlyRemoveWall);
   const maintainer = new Maintainer(db, opts.maintenance === false ? 0 : config.maintenanceIntervalMs);
   maintainer.start();
   let closed = false;

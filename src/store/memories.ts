@@ -12,13 +12,20 @@ const IN_CHUNK = 500;
 /** `pk` of a memory: see the schema. */
 export const pkOf = (namespace: string, id: string): string => `${namespace}/${id}`;
 
-/** The predicate every read adds: this namespace, and not expired at `now`. */
-export function liveIn(namespace: string, now: number): string {
-  return and(`${col('namespace')} = ${sqlStr(namespace)}`, `${col('expires_at')} IS NULL OR ${col('expires_at')} > ${sqlTimestamp(now)}`);
-}
-
 /** `agent:<id>` → `<id>`. */
 const agentOf = (namespace: string): string => namespace.slice(namespace.indexOf(':') + 1);
+
+/**
+ * TEST ONLY. Agents are kept apart by two walls: a table per agent, and the
+ * namespace predicate on every read. Each wall must hold alone, so tests take
+ * one away at a time (test/helpers/walls.ts) and run the isolation suites
+ * against what is left. Only code that builds a MemoryStore itself can pass
+ * this; no environment variable or command-line flag reaches it.
+ */
+export type WallRemovedForTests = 'per-agent-table' | 'namespace-predicate';
+
+/** The stand-in agent whose table holds every agent's memories when the per-agent-table wall is removed for a test. */
+const SHARED_TABLE_AGENT_FOR_TESTS = 'test-only-table-shared-by-all-agents';
 
 /**
  * Everything `batch_*` tools need from LanceDB for memories; no MCP in here.
@@ -26,11 +33,25 @@ const agentOf = (namespace: string): string => namespace.slice(namespace.indexOf
  * read still adds the namespace predicate, as a second wall.
  */
 export class MemoryStore {
-  constructor(readonly db: Database) {}
+  constructor(
+    readonly db: Database,
+    private readonly wallRemovedForTests?: WallRemovedForTests,
+  ) {}
 
   /** The namespace's table, or undefined if it has never been written to. */
-  tableFor(namespace: string): Promise<Table | undefined> {
-    return this.db.memoryTable(agentOf(namespace));
+  tableFor(namespace: string, opts: { create?: boolean } = {}): Promise<Table | undefined> {
+    const agent = this.wallRemovedForTests === 'per-agent-table' ? SHARED_TABLE_AGENT_FOR_TESTS : agentOf(namespace);
+    return this.db.memoryTable(agent, opts);
+  }
+
+  /** The namespace predicate every read adds (the second wall). */
+  inNamespace(namespace: string): string | undefined {
+    return this.wallRemovedForTests === 'namespace-predicate' ? undefined : `${col('namespace')} = ${sqlStr(namespace)}`;
+  }
+
+  /** The predicate every read adds: this namespace, and not expired at `now`. */
+  liveIn(namespace: string, now: number): string {
+    return and(this.inNamespace(namespace), `${col('expires_at')} IS NULL OR ${col('expires_at')} > ${sqlTimestamp(now)}`);
   }
 
   get dim(): number {
@@ -62,7 +83,7 @@ export class MemoryStore {
       const rows = await readRows(
         table
           .query()
-          .where(and(`${col('pk')} IN (${sqlStrList(pks)})`, opts.includeExpired ? undefined : liveIn(namespace, now)))
+          .where(and(`${col('pk')} IN (${sqlStrList(pks)})`, opts.includeExpired ? undefined : this.liveIn(namespace, now)))
           .select(columns),
       );
       for (const row of rows) found.set(String(row.id), fromRow(row));
@@ -75,11 +96,11 @@ export class MemoryStore {
     const table = await this.tableFor(namespace);
     if (!table) return;
     const columns = opts.withVector ? [...recordColumns, 'vector'] : [...recordColumns];
+    const where = this.inNamespace(namespace);
     for (let offset = 0; ; offset += pageSize) {
+      const query = table.query();
       const rows = await readRows(
-        table
-          .query()
-          .where(`${col('namespace')} = ${sqlStr(namespace)}`)
+        (where === undefined ? query : query.where(where))
           .select(columns)
           .orderBy([
             { columnName: 'created_at', ascending: true },
@@ -105,7 +126,7 @@ export class MemoryStore {
       const rows = await readRows(
         table
           .query()
-          .where(and(`${col('content_hash')} IN (${sqlStrList(unique.slice(i, i + IN_CHUNK))})`, liveIn(namespace, now)))
+          .where(and(`${col('content_hash')} IN (${sqlStrList(unique.slice(i, i + IN_CHUNK))})`, this.liveIn(namespace, now)))
           .select(['id', 'content_hash', 'created_at']),
       );
       // Oldest first, so that the same content always resolves to the same memory.
@@ -122,7 +143,7 @@ export class MemoryStore {
     const rows = await readRows(
       table
         .query()
-        .where(and(`${col('namespace')} = ${sqlStr(namespace)}`, `${col('session_id')} = ${sqlStr(sessionId)}`))
+        .where(and(this.inNamespace(namespace), `${col('session_id')} = ${sqlStr(sessionId)}`))
         .select(['ord'])
         .orderBy({ columnName: 'ord', ascending: false })
         .limit(1),
@@ -140,7 +161,7 @@ export class MemoryStore {
     for (const m of memories) byNamespace.set(m.namespace, [...(byNamespace.get(m.namespace) ?? []), m]);
     for (const [namespace, group] of byNamespace) {
       const rows = group.map((m) => this.toRow(m));
-      const table = (await this.db.memoryTable(agentOf(namespace), { create: true }))!;
+      const table = (await this.tableFor(namespace, { create: true }))!;
       await withRetry('write', () => table.mergeInsert('pk').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows));
     }
   }

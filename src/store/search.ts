@@ -1,7 +1,7 @@
 import type { Table } from '@lancedb/lancedb';
 import type { StoredMemory } from '../model.js';
 import { type SearchFilter, compileFilter, metadataMatches } from './filter.js';
-import { liveIn, readRows, type MemoryStore } from './memories.js';
+import { readRows, type MemoryStore } from './memories.js';
 import { and, col, sqlStr } from './sql.js';
 import { ftsQueryText } from './text.js';
 
@@ -99,7 +99,7 @@ export class Searcher {
   async search(req: SearchRequest): Promise<SearchHit[]> {
     const table = await this.store.tableFor(req.namespace);
     if (!table) return [];
-    const where = and(liveIn(req.namespace, req.now), compileFilter(req.filter));
+    const where = and(this.store.liveIn(req.namespace, req.now), compileFilter(req.filter));
     // The same candidates whatever `limit` is (it is at most 100), so a memory's score
     // never depends on `limit`. A metadata filter is confirmed after retrieval (see
     // compileFilter), so it fetches more.
@@ -243,7 +243,7 @@ export class Searcher {
       for (let d = 1; d <= req.context; d++) set.add(m.ord - d).add(m.ord + d);
       wanted.set(m.session_id, set);
     }
-    const rows = await slots(table, wanted, liveIn(req.namespace, req.now), ['id', 'session_id', 'ord', 'content', 'created_at']);
+    const rows = await slots(table, wanted, this.store.liveIn(req.namespace, req.now), ['id', 'session_id', 'ord', 'content', 'created_at']);
     const bySlot = new Map(rows.map((r) => [slotOf(String(r.session_id), Number(r.ord)), r]));
     for (const hit of hits) {
       const m = hit.memory;

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { WALL_VARIANTS } from '../helpers/walls.js';
 import { ISO, axisVector, expectItemError, remember, search, searchIds, sleep, uniqueWord, useHarness } from './_helpers.js';
 
 const HIT_FIELDS = [
@@ -155,8 +156,8 @@ describe('batch_search: modes, scores, limits', () => {
   });
 });
 
-describe('batch_search: filters', () => {
-  const h = useHarness();
+describe.each(WALL_VARIANTS)('batch_search: filters: $name', ({ removeWall }) => {
+  const h = useHarness({ ...(removeWall && { removeWall }) });
   const W = uniqueWord('flt');
   let m1: string, m2: string, m3: string, m4: string;
   let defaultSession: string;
@@ -181,6 +182,19 @@ describe('batch_search: filters', () => {
     const out2 = await remember(h(), [{ content: `${W} four`, type: 'instruction', tags: ['delta'], metadata: { n: '1' } }], { session_token: otherToken });
     m4 = out2.results[0].id;
     expect(out2.session_id).toBe(otherSession);
+    // Another agent holds the very same memories: no filter may ever return them here.
+    const { token: malloryToken } = await h().app.sessions.create('mallory');
+    const decoys = await remember(
+      h(),
+      [
+        { content: `${W} one`, type: 'fact', tags: ['alpha', 'beta'], source: 'user', pinned: true, metadata: { project: 'apollo', n: 1, flag: true } },
+        { content: `${W} two`, type: 'event', tags: ['beta'], source: 'agent', metadata: { project: 'zeus', nested: { project: 'apollo' } } },
+        { content: `${W} three`, type: 'preference', tags: ['gamma'], source: 'tool', metadata: { project: 'apollo', n: 2, nothing: null } },
+        { content: `${W} four`, type: 'instruction', tags: ['delta'], metadata: { n: '1' } },
+      ],
+      { session_token: malloryToken },
+    );
+    expect(decoys.results.map((r: any) => r.action)).toEqual(['created', 'created', 'created', 'created']);
   });
 
   const find = async (filter: Record<string, unknown> | undefined, extra: Record<string, unknown> = {}, q: Record<string, unknown> = {}) =>
