@@ -79,6 +79,7 @@ describe('batch_search: modes, scores, limits', () => {
 
   it('every hit carries exactly the fields of contract §4', async () => {
     const out = await search(h(), [{ query: 'sourdough bread', limit: 3 }]);
+    expect(out.results[0].results).toHaveLength(3);
     for (const hit of out.results[0].results) expect(Object.keys(hit).sort()).toEqual(HIT_FIELDS);
   });
 
@@ -115,8 +116,13 @@ describe('batch_search: modes, scores, limits', () => {
     const got = out.results[0].results;
     for (const x of got) expect(x.score).toBeGreaterThanOrEqual(threshold);
     expect(got.map((x: any) => x.id)).toEqual(kept);
+    // The best score as the threshold keeps exactly the hits with that score (the best one among them).
+    const best = await search(h(), [{ query: 'sourdough bread on sunday morning', mode: 'hybrid', limit: 100, min_score: all[0].score }]);
+    expect(best.results[0].results.map((x: any) => x.id)).toEqual(all.filter((x: any) => x.score === all[0].score).map((x: any) => x.id));
+    expect(best.results[0].results[0].id).toBe(all[0].id);
+    // Text evidence k scores k / (k + 15) < 1, so min_score 1 keeps nothing, and says so without an error.
     const none = await search(h(), [{ query: 'sourdough bread', min_score: 1 }]);
-    for (const x of none.results[0].results) expect(x.score).toBe(1);
+    expect(none.results[0]).toMatchObject({ status: 'ok', total: 0, results: [] });
   });
 
   it('min_score outside [0, 1] is a VALIDATION_ERROR', async () => {
