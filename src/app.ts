@@ -3,7 +3,7 @@ import type { Embedder } from './embed/embedder.js';
 import { createEmbedder } from './embed/index.js';
 import { Sessions } from './scope/sessions.js';
 import { Database } from './store/db.js';
-import { Maintainer } from './store/maintenance.js';
+import { Maintainer, type MaintenanceKnobsForTests } from './store/maintenance.js';
 import { MemoryStore, type WallRemovedForTests } from './store/memories.js';
 import { Searcher } from './store/search.js';
 import { SessionStore } from './store/sessions.js';
@@ -26,13 +26,15 @@ export interface OpenOptions {
   adopt?: boolean;
   /** TEST ONLY (see WallRemovedForTests): never set outside the test suite. */
   testOnlyRemoveWall?: WallRemovedForTests;
+  /** TEST ONLY (see MaintenanceKnobsForTests): never set outside the test suite. */
+  testOnlyMaintenance?: MaintenanceKnobsForTests;
 }
 
 export async function openApp(config: Config, opts: OpenOptions = {}): Promise<App> {
   const embedder = opts.embedder ?? (await createEmbedder(config.embedder));
   const db = await Database.open(config.dbUri, { provider: embedder.provider, model: embedder.model, dim: embedder.dim }, { adopt: opts.adopt ?? false });
   const store = new MemoryStore(db, opts.testOnlyRemoveWall);
-  const maintainer = new Maintainer(db, opts.maintenance === false ? 0 : config.maintenanceIntervalMs);
+  const maintainer = new Maintainer(db, opts.maintenance === false ? 0 : config.maintenanceIntervalMs, opts.testOnlyMaintenance);
   maintainer.start();
   let closed = false;
   return {

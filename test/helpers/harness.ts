@@ -8,6 +8,7 @@ import { type App, openApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { Embedder } from '../../src/embed/embedder.js';
 import type { ScopeSources } from '../../src/scope/resolve.js';
+import type { MaintenanceKnobsForTests } from '../../src/store/maintenance.js';
 import type { WallRemovedForTests } from '../../src/store/memories.js';
 import { createServer } from '../../src/server.js';
 
@@ -37,13 +38,15 @@ export interface HarnessOptions {
   agent?: string;
   /** Take one of the two walls between agents away (test/helpers/walls.ts). */
   removeWall?: WallRemovedForTests;
+  /** Thresholds and hooks for the app's own maintainer (which never runs on a timer here). */
+  maintenance?: MaintenanceKnobsForTests;
 }
 
 /** A real memlane (real LanceDB in a temp dir) behind a real MCP client over InMemoryTransport. */
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const dir = opts.dir ?? tempDir();
   const config: Config = loadConfig({ MEMLANE_DB: dir, MEMLANE_MAINTENANCE_INTERVAL_MS: '0', ...(opts.agent && { MEMLANE_AGENT: opts.agent }), ...opts.env });
-  const app = await openApp(config, { ...(opts.embedder && { embedder: opts.embedder }), maintenance: false, ...(opts.removeWall && { testOnlyRemoveWall: opts.removeWall }) });
+  const app = await openApp(config, { ...(opts.embedder && { embedder: opts.embedder }), maintenance: false, ...(opts.removeWall && { testOnlyRemoveWall: opts.removeWall }), ...(opts.maintenance && { testOnlyMaintenance: opts.maintenance }) });
   const sources: ScopeSources = {};
   let defaultToken: string | undefined;
   if (!opts.requireToken) {
