@@ -7,6 +7,7 @@ import { Maintainer, type MaintenanceKnobsForTests } from './store/maintenance.j
 import { MemoryStore, type WallRemovedForTests } from './store/memories.js';
 import { Searcher } from './store/search.js';
 import { SessionStore } from './store/sessions.js';
+import { upgradeStore } from './store/upgrade.js';
 
 /** Everything one memlane process holds open: wired once, closed once. */
 export interface App {
@@ -33,6 +34,7 @@ export interface OpenOptions {
 export async function openApp(config: Config, opts: OpenOptions = {}): Promise<App> {
   const embedder = opts.embedder ?? (await createEmbedder(config.embedder));
   const db = await Database.open(config.dbUri, { provider: embedder.provider, model: embedder.model, dim: embedder.dim }, { adopt: opts.adopt ?? false });
+  await upgradeStore(db);
   const store = new MemoryStore(db, opts.testOnlyRemoveWall);
   const maintainer = new Maintainer(db, opts.maintenance === false ? 0 : config.maintenanceIntervalMs, opts.testOnlyMaintenance);
   maintainer.start();

@@ -187,6 +187,7 @@ export async function openOrCreateMemories(conn: lancedb.Connection, names: Set<
   return openOrCreate(conn, names, name, memoriesSchema(dim), async (t) => {
     await t.createIndex('search_text', { config: lancedb.Index.fts(ftsIndexOptions) });
     await t.createIndex('pk', { config: lancedb.Index.btree() });
+    await t.createIndex('content_hash', { config: lancedb.Index.btree() });
   });
 }
 

@@ -123,17 +123,20 @@ export class MemoryStore {
     if (!table) return found;
     const unique = [...new Set(hashes)];
     for (let i = 0; i < unique.length; i += IN_CHUNK) {
-      const rows = await readRows(
-        table
-          .query()
-          .where(and(`${col('content_hash')} IN (${sqlStrList(unique.slice(i, i + IN_CHUNK))})`, this.liveIn(namespace, now)))
-          .select(['id', 'content_hash', 'created_at']),
-      );
+      const rows = await readRows(this.contentHashQuery(table, namespace, unique.slice(i, i + IN_CHUNK), now));
       // Oldest first, so that the same content always resolves to the same memory.
       rows.sort((a, b) => Number(a.created_at) - Number(b.created_at));
       for (const row of rows) if (!found.has(String(row.content_hash))) found.set(String(row.content_hash), String(row.id));
     }
     return found;
+  }
+
+  /** The dedupe lookup: served by the BTREE index on `content_hash` for indexed rows (plan checked in test/store/dedupe-casefold.test.ts). */
+  contentHashQuery(table: Table, namespace: string, hashes: readonly string[], now: number) {
+    return table
+      .query()
+      .where(and(`${col('content_hash')} IN (${sqlStrList(hashes)})`, this.liveIn(namespace, now)))
+      .select(['id', 'content_hash', 'created_at']);
   }
 
   /** The next write-order number in a session (1 for its first memory). Call under the write lock. */

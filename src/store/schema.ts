@@ -51,7 +51,8 @@ export function memoriesSchema(dim: number): Schema {
     // Write order inside the session (1, 2, 3 …): neighbours for context and ranking.
     new Field('ord', new Int32(), false),
     str('content'),
-    // SHA-256 of the normalised content: dedupe is an equality lookup, never a scan.
+    // SHA-256 of the normalised content, with a BTREE index: dedupe is an index lookup (rows written
+    // since the maintainer last folded new rows into the indexes are scanned, like every index's).
     str('content_hash'),
     // What the full-text index sees: title, content and short metadata strings.
     str('search_text'),
