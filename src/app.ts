@@ -4,8 +4,8 @@ import { guardedEmbedder } from './embed/guarded.js';
 import { createEmbedder } from './embed/index.js';
 import { Sessions } from './scope/sessions.js';
 import { Database } from './store/db.js';
-import { Maintainer, type TableReport } from './store/maintenance.js';
-import { MemoryStore } from './store/memories.js';
+import { Maintainer, type MaintenanceKnobsForTests, type TableReport } from './store/maintenance.js';
+import { MemoryStore, type WallRemovedForTests } from './store/memories.js';
 import { Searcher } from './store/search.js';
 import { SessionStore } from './store/sessions.js';
 
@@ -23,14 +23,24 @@ export interface App {
   close(): Promise<void>;
 }
 
-export async function openApp(config: Config, opts: { embedder?: Embedder; maintenance?: boolean; adopt?: boolean } = {}): Promise<App> {
+export interface OpenOptions {
+  embedder?: Embedder;
+  maintenance?: boolean;
+  adopt?: boolean;
+  /** TEST ONLY (see WallRemovedForTests): never set outside the test suite. */
+  testOnlyRemoveWall?: WallRemovedForTests;
+  /** TEST ONLY (see MaintenanceKnobsForTests): never set outside the test suite. */
+  testOnlyMaintenance?: MaintenanceKnobsForTests;
+}
+
+export async function openApp(config: Config, opts: OpenOptions = {}): Promise<App> {
   const configured = opts.embedder ?? (await createEmbedder(config.embedder));
   const own = { provider: configured.provider, model: configured.model, dim: configured.dim };
   const db = await Database.open(config.dbUri, own, { adopt: opts.adopt ?? false });
-  const store = new MemoryStore(db, own);
+  const store = new MemoryStore(db, own, opts.testOnlyRemoveWall);
   // `reembed` (adopt) embeds for the generation it is building; everyone else only for the database's own.
   const embedder = opts.adopt ? configured : guardedEmbedder(configured, () => store.embedderMismatch());
-  const maintainer = new Maintainer(db, opts.maintenance === false ? 0 : config.maintenanceIntervalMs);
+  const maintainer = new Maintainer(db, opts.maintenance === false ? 0 : config.maintenanceIntervalMs, opts.testOnlyMaintenance);
   const maintenanceListeners = new Set<(reports: TableReport[]) => void>();
   maintainer.onReport = (reports) => {
     for (const listener of maintenanceListeners) listener(reports);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { log } from '../log.js';
 import { isLocalUri, type Database } from './db.js';
+import { withRetry } from './memories.js';
 
 /**
  * Every LanceDB write leaves a version and a few small files (847 small writes
@@ -12,6 +13,22 @@ import { isLocalUri, type Database } from './db.js';
  * on demand (`memlane compact`). Only one process maintains at a time.
  */
 export const THRESHOLDS = { smallFragments: 16, versions: 64, unindexedRows: 2_000 } as const;
+export type Thresholds = { [K in keyof typeof THRESHOLDS]: number };
+
+/**
+ * TEST ONLY: small thresholds and a version-keeping window, so a test can pass
+ * them with a few writes, and hooks to see and pause a background run. No
+ * environment variable or command-line flag reaches these.
+ */
+export interface MaintenanceKnobsForTests {
+  thresholds?: Partial<Thresholds>;
+  /** How long background runs keep old versions (default BACKGROUND_KEEP_MS). */
+  keepVersionsMs?: number;
+  /** Awaited just before each table is optimized (holding the maintenance lock). */
+  beforeOptimize?: (table: string) => Promise<void>;
+  /** Called after every background check, with what it did ([] when nothing was due or another process was at it). */
+  afterCheck?: (reports: TableReport[]) => void;
+}
 
 export interface TableReport {
   table: string;
@@ -27,19 +44,26 @@ export class Maintainer {
   /** Told what a background run did, when it did anything (the server forwards it to clients). */
   onReport: ((reports: TableReport[]) => void) | undefined;
 
+  private readonly thresholds: Thresholds;
+
   constructor(
     private readonly db: Database,
     private readonly intervalMs: number,
-  ) {}
+    private readonly knobs: MaintenanceKnobsForTests = {},
+  ) {
+    this.thresholds = { ...THRESHOLDS, ...knobs.thresholds };
+  }
 
   start(): void {
     if (this.intervalMs <= 0) return;
     this.timer = setInterval(() => {
-      if (!this.running) {
-        this.running = this.maybeCompact()
-          .then((reports) => reports.length > 0 && this.onReport?.(reports))
-          .finally(() => (this.running = undefined));
-      }
+      if (this.running) return;
+      this.running = this.maybeCompact()
+        .then((reports) => {
+          if (reports.length > 0) this.onReport?.(reports);
+          this.knobs.afterCheck?.(reports);
+        })
+        .finally(() => (this.running = undefined));
     }, this.intervalMs);
     // Maintenance must never keep a finished process alive.
     this.timer.unref();
@@ -54,9 +78,10 @@ export class Maintainer {
   async maybeCompact(): Promise<TableReport[]> {
     try {
       const due: Table[] = [];
-      for (const table of await this.tables()) if (await needsCompaction(table)) due.push(table);
+      for (const table of await this.tables()) if (await needsCompaction(table, this.thresholds)) due.push(table);
       if (due.length === 0) return [];
-      return (await this.withMaintenanceLock(() => Promise.all(due.map((t) => optimize(t, this.db.nameOf(t), BACKGROUND_KEEP_MS))), false)) ?? [];
+      const keepMs = this.knobs.keepVersionsMs ?? BACKGROUND_KEEP_MS;
+      return (await this.withMaintenanceLock(() => Promise.all(due.map((t) => this.optimize(t, keepMs))), false)) ?? [];
     } catch (err) {
       log.warn(`background maintenance failed: ${err instanceof Error ? err.message : String(err)}`);
       return [];
@@ -67,9 +92,14 @@ export class Maintainer {
   async compactAll(): Promise<TableReport[]> {
     return (await this.withMaintenanceLock(async () => {
       const reports: TableReport[] = [];
-      for (const t of await this.tables()) reports.push(await optimize(t, this.db.nameOf(t), 0));
+      for (const t of await this.tables()) reports.push(await this.optimize(t, 0));
       return reports;
     }, true))!;
+  }
+
+  private async optimize(table: Table, keepMs: number): Promise<TableReport> {
+    await this.knobs.beforeOptimize?.(this.db.nameOf(table));
+    return optimize(table, this.db.nameOf(table), keepMs);
   }
 
   private async tables(): Promise<Table[]> {
@@ -99,15 +129,15 @@ export class Maintainer {
   }
 }
 
-async function needsCompaction(table: Table): Promise<boolean> {
+async function needsCompaction(table: Table, thresholds: Thresholds): Promise<boolean> {
   const stats = await table.stats();
-  if (stats.fragmentStats.numSmallFragments >= THRESHOLDS.smallFragments) return true;
+  if (stats.fragmentStats.numSmallFragments >= thresholds.smallFragments) return true;
   // Rows written after an index was built are searched by brute force until optimize folds them in.
   for (const index of await table.listIndices()) {
     const unindexed = (await table.indexStats(index.name))?.numUnindexedRows ?? 0;
-    if (unindexed >= THRESHOLDS.unindexedRows) return true;
+    if (unindexed >= thresholds.unindexedRows) return true;
   }
-  return (await table.listVersions()).length >= THRESHOLDS.versions;
+  return (await table.listVersions()).length >= thresholds.versions;
 }
 
 /**
@@ -117,8 +147,16 @@ async function needsCompaction(table: Table): Promise<boolean> {
  */
 const BACKGROUND_KEEP_MS = 60_000;
 
+/**
+ * Compaction commits a Rewrite transaction, which LanceDB does not retry
+ * itself: a write that commits while it runs makes it fail with "Retryable
+ * commit conflict … This Rewrite transaction was preempted by concurrent
+ * transaction Update/Delete" (seen with a server writing while `memlane
+ * compact` ran; test/store/commit-conflict.test.ts). withRetry runs it again
+ * on the new version.
+ */
 async function optimize(table: Table, name: string, keepMs: number): Promise<TableReport> {
-  const result = await table.optimize({ cleanupOlderThan: new Date(Date.now() - keepMs) });
+  const result = await withRetry(`compacting ${name}`, () => table.optimize({ cleanupOlderThan: new Date(Date.now() - keepMs) }));
   const report: TableReport = {
     table: name,
     fragmentsRemoved: result.compaction.fragmentsRemoved,
@@ -130,7 +168,7 @@ async function optimize(table: Table, name: string, keepMs: number): Promise<Tab
     // One optimize commits its own new versions after its cleanup has run, and
     // the first of them still references the files it replaced; a second
     // cleanup removes those, so deleted content really leaves the disk.
-    const again = await table.optimize({ cleanupOlderThan: new Date() });
+    const again = await withRetry(`cleaning up ${table.name}`, () => table.optimize({ cleanupOlderThan: new Date() }));
     report.versionsRemoved += again.prune.oldVersionsRemoved;
     report.bytesRemoved += again.prune.bytesRemoved;
   }

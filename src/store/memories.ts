@@ -16,13 +16,21 @@ const IN_CHUNK = 500;
 /** `pk` of a memory: see the schema. */
 export const pkOf = (namespace: string, id: string): string => `${namespace}/${id}`;
 
-/** The predicate every read adds: this namespace, and not expired at `now`. */
-export function liveIn(namespace: string, now: number): string {
-  return and(`${col('namespace')} = ${sqlStr(namespace)}`, `${col('expires_at')} IS NULL OR ${col('expires_at')} > ${sqlTimestamp(now)}`);
-}
-
 /** `agent:<id>` → `<id>`. */
 const agentOf = (namespace: string): string => namespace.slice(namespace.indexOf(':') + 1);
+
+/**
+ * TEST ONLY. Agents are kept apart by two walls: a table per agent, and the
+ * namespace check on every read (in the replica's lookups and filters, and in
+ * the SQL of the reads that go to LanceDB). Each wall must hold alone, so
+ * tests take one away at a time (test/helpers/walls.ts) and run the isolation
+ * suites against what is left. Only code that builds a MemoryStore itself can
+ * pass this; no environment variable or command-line flag reaches it.
+ */
+export type WallRemovedForTests = 'per-agent-table' | 'namespace-predicate';
+
+/** The stand-in agent whose table holds every agent's memories when the per-agent-table wall is removed for a test. */
+const SHARED_TABLE_AGENT_FOR_TESTS = 'test-only-table-shared-by-all-agents';
 
 /**
  * Everything `batch_*` tools need from LanceDB for memories; no MCP in here.
@@ -34,7 +42,18 @@ export class MemoryStore {
   constructor(
     readonly db: Database,
     private readonly embedder: EmbedderInfo,
+    private readonly wallRemovedForTests?: WallRemovedForTests,
   ) {}
+
+  /** Whether reads check the namespace (always, but in a test that removes that wall). */
+  private get namespaceWall(): boolean {
+    return this.wallRemovedForTests !== 'namespace-predicate';
+  }
+
+  /** The namespace condition of a LanceDB read (the second wall), if any. */
+  private inNamespace(namespace: string): string | undefined {
+    return this.namespaceWall ? `${col('namespace')} = ${sqlStr(namespace)}` : undefined;
+  }
 
   private replicaSet: { set: ReplicaSet; generation: number; provider: string; dim: number } | undefined;
 
@@ -62,7 +81,7 @@ export class MemoryStore {
     const { provider, dim } = this.db.embedder;
     const r = this.replicaSet;
     if (r && r.generation === this.db.generation && r.provider === provider && r.dim === dim) return r.set;
-    this.replicaSet = { set: new ReplicaSet(provider, dim), generation: this.db.generation, provider, dim };
+    this.replicaSet = { set: new ReplicaSet(provider, dim, this.namespaceWall), generation: this.db.generation, provider, dim };
     return this.replicaSet.set;
   }
 
@@ -78,8 +97,9 @@ export class MemoryStore {
   }
 
   /** The namespace's table, or undefined if it has never been written to. */
-  tableFor(namespace: string): Promise<Table | undefined> {
-    return this.db.memoryTable(agentOf(namespace));
+  tableFor(namespace: string, opts: { create?: boolean } = {}): Promise<Table | undefined> {
+    const agent = this.wallRemovedForTests === 'per-agent-table' ? SHARED_TABLE_AGENT_FOR_TESTS : agentOf(namespace);
+    return this.db.memoryTable(agent, opts);
   }
 
   get dim(): number {
@@ -131,7 +151,7 @@ export class MemoryStore {
       const rows = await readRows(table.query().where(`${col('pk')} IN (${sqlStrList(pks)})`).select([...recordColumns, 'vector']));
       for (const row of rows) {
         const m = fromRow(row);
-        if (m.namespace === namespace) found.set(m.id, m);
+        if (m.namespace === namespace || !this.namespaceWall) found.set(m.id, m);
       }
     }
     return found;
@@ -142,11 +162,11 @@ export class MemoryStore {
     const table = await this.tableFor(namespace);
     if (!table) return;
     const columns = opts.withVector ? [...recordColumns, 'vector'] : [...recordColumns];
+    const where = this.inNamespace(namespace);
     for (let offset = 0; ; offset += pageSize) {
+      const query = table.query();
       const rows = await readRows(
-        table
-          .query()
-          .where(`${col('namespace')} = ${sqlStr(namespace)}`)
+        (where === undefined ? query : query.where(where))
           .select(columns)
           .orderBy([
             { columnName: 'created_at', ascending: true },
@@ -188,7 +208,7 @@ export class MemoryStore {
     const byNamespace = new Map<string, StoredMemory[]>();
     for (const m of memories) byNamespace.set(m.namespace, [...(byNamespace.get(m.namespace) ?? []), m]);
     for (const [namespace, group] of byNamespace) {
-      const table = (await this.db.memoryTable(agentOf(namespace), { create: true }))!;
+      const table = (await this.tableFor(namespace, { create: true }))!;
       const replica = await this.replicas().fresh(table, namespace);
       // One more than anything in the table: see the schema's `seq`.
       const seq = replica.maxSeq + 1;

@@ -21,7 +21,7 @@ export const SESSIONS = 'sessions';
 export const META = 'meta';
 
 /** Bumped when the tables change shape; a newer database refuses an older server. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** `memories__…` for generation 0, `memories<g>__…` after `reembed` made generation g. */
 export const memoriesTablePrefix = (generation: number): string => `memories${generation === 0 ? '' : generation}__`;
@@ -51,7 +51,8 @@ export function memoriesSchema(dim: number): Schema {
     // Write order inside the session (1, 2, 3 …): neighbours for context and ranking.
     new Field('ord', new Int32(), false),
     str('content'),
-    // SHA-256 of the normalised content: dedupe is an equality lookup, never a scan.
+    // SHA-256 of the normalised content: dedupe is a lookup in the replica's hash map (in memory,
+    // store/replica), never a scan of the table.
     str('content_hash'),
     // What the full-text index sees: title, content and short metadata strings.
     str('search_text'),

@@ -2,7 +2,6 @@ import type { StoredMemory } from '../model.js';
 import type { SearchFilter } from './filter.js';
 import type { MemoryStore } from './memories.js';
 import { queryTerms } from './replica/analyzer.js';
-import { memoryPredicate } from './replica/predicate.js';
 
 export type SearchMode = 'hybrid' | 'vector' | 'text';
 
@@ -92,7 +91,7 @@ export class Searcher {
   async search(req: SearchRequest): Promise<SearchHit[]> {
     const replica = await this.store.replicaFor(req.namespace);
     if (!replica) return [];
-    const accept = memoryPredicate(req.namespace, req.now, req.filter);
+    const accept = replica.predicate(req.namespace, req.now, req.filter);
     // The same candidates whatever `limit` is (it is at most 100), so a memory's score
     // never depends on `limit`; the filter is exact here, so candidates are all matches.
     const memories = new Map<string, StoredMemory>();
@@ -144,7 +143,7 @@ export class Searcher {
     const hits: SearchHit[] = ranked.slice(0, req.limit);
     if (req.context > 0) {
       // Context is context: neighbours are not filtered, only live.
-      const live = memoryPredicate(req.namespace, req.now, {});
+      const live = replica.predicate(req.namespace, req.now, {});
       for (const hit of hits) {
         const m = hit.memory;
         hit.context = [];

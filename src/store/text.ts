@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { caseFold } from 'unicode-case-folding';
 
 /**
  * Text rules shared by writes and searches: the full-text index settings, what
@@ -21,10 +22,25 @@ export const ftsIndexOptions = {
   withPosition: false,
 } as const;
 
-/** Contract §4: Unicode NFKC, trimmed, runs of whitespace made one space, case-folded. */
+/**
+ * Contract §4: Unicode NFKC, trimmed, runs of whitespace made one space,
+ * case-folded. Case folding is Unicode's full case folding (CaseFolding.txt,
+ * statuses C and F, without the Turkic T rules), not lower-casing:
+ * "Straße", "STRASSE" and "STRAẞE" are one text, so are "ς", "σ" and "Σ",
+ * and "ſ" and "s"; "İ" folds to "i̇" (i + combining dot) and "ı" stays itself.
+ * NFKC runs again after folding, since folding can leave text that is not
+ * normalised. Changing this changes stored hashes: see CONTENT_HASH_RULE.
+ */
 export function normalizeContent(content: string): string {
-  return content.normalize('NFKC').trim().replace(/\s+/gu, ' ').toLowerCase();
+  return caseFold(content.normalize('NFKC')).normalize('NFKC').trim().replace(/\s+/gu, ' ');
 }
+
+/**
+ * Names the rule behind `content_hash`, recorded in the database's meta table;
+ * a database whose hashes were made by an older rule is rehashed once at open
+ * (src/store/migrate.ts).
+ */
+export const CONTENT_HASH_RULE = 'nfkc-fullcasefold-nfkc-trim-space-sha256';
 
 export function contentHash(content: string): string {
   return createHash('sha256').update(normalizeContent(content)).digest('hex');

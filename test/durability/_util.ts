@@ -65,8 +65,11 @@ export function filesContaining(dir: string, needle: string): string[] {
   return filesUnder(dir).filter((f) => {
     try {
       return readFileSync(f).includes(bytes);
-    } catch {
-      return false; // removed while we looked (a compaction in another process)
+    } catch (err) {
+      // Removed while we looked (a compaction in another process): no longer on disk, so clean.
+      // Any other failure means the file could not be checked, which must not count as clean.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
     }
   });
 }

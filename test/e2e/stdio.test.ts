@@ -54,12 +54,13 @@ describe('stdio end to end (built server as a child process)', () => {
       expect(r.results[0].content).toBe(fact(cityIndex));
     });
 
-    // ---- stdin closes: the server must exit by itself, cleanly, before the SDK's 2 s SIGTERM fallback
+    // ---- stdin closes: the server must exit by itself, cleanly. The SDK's client sends SIGTERM to a child
+    // that is still running 2 s after stdin closed; memlane would log that shutdown as "(SIGTERM)".
     const exit = await first.close();
     expect(exit.signal).toBeNull();
     expect(exit.code).toBe(0);
-    expect(exit.ms).toBeLessThan(1_900);
     expect(first.stderr()).toContain('shutting down (stdin closed)');
+    expect(first.stderr()).not.toMatch(/shutting down \((SIGTERM|SIGINT)\)/);
     expect(() => process.kill(first.pid, 0)).toThrow(); // gone
 
     // ---- second process on the same directory

@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import OpenAI from 'openai';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EmbeddingError } from '../../src/embed/embedder.js';
 import { OpenAIEmbedder } from '../../src/embed/openai.js';
 import type { OpenAIEmbedderOptions } from '../../src/embed/openai.js';
@@ -127,10 +128,25 @@ describe('OpenAIEmbedder', () => {
     expect(Array.from(out[0]!)).toEqual(Array.from(expectedUnitVector('retry me', DIM)));
   });
 
-  it('retries a 500 with the SDK backoff', async () => {
-    fake.failNext({ status: 500 });
-    await embedder({ maxRetries: 1 }).embed(['backoff']);
-    expect(fake.requests).toHaveLength(2);
+  it('retries a 500 with the SDK backoff: it sleeps its computed delay, then sends the retry after the failure was answered', async () => {
+    // No retry-after header: the SDK computes an exponential backoff (0.5 s × jitter for the first retry) and sleeps it.
+    const backoff = vi.spyOn(OpenAI.prototype as unknown as { calculateDefaultRetryTimeoutMillis(r: number, m: number): number }, 'calculateDefaultRetryTimeoutMillis');
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      fake.failNext({ status: 500 });
+      const [v] = await embedder({ maxRetries: 1 }).embed(['backoff']);
+      expect(Array.from(v!)).toEqual(Array.from(expectedUnitVector('backoff', DIM)));
+      expect(fake.requests.map((r) => r.answered)).toEqual([500, 200]);
+      expect(backoff).toHaveBeenCalledTimes(1);
+      const delay = backoff.mock.results[0]!.value as number;
+      expect(delay).toBeGreaterThanOrEqual(375);
+      expect(delay).toBeLessThanOrEqual(500);
+      // …and that delay was really slept (a timer of exactly that many milliseconds), not skipped.
+      expect(timers.mock.calls.some((c) => c[1] === delay)).toBe(true);
+    } finally {
+      backoff.mockRestore();
+      timers.mockRestore();
+    }
   });
 
   it('fails with the provider status and message after retries are exhausted', async () => {
@@ -156,19 +172,24 @@ describe('OpenAIEmbedder', () => {
     expect(fake.requests).toHaveLength(1);
   });
 
-  it('times out a slow response', async () => {
-    fake.failNext({ delayMs: 2000 });
-    const started = Date.now();
+  it('times out a response that never comes: the client gives up on the request and reports the timeout', async () => {
+    fake.failNext({ hold: true });
     const err = await embeddingError(embedder({ timeoutMs: 150, maxRetries: 0 }).embed(['slow']));
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(err.message).toBe('openai embeddings failed after 1 attempt: request timed out after 150 ms');
+    expect(fake.requests).toHaveLength(1);
+    // The server sees the client hang up (its side of the close may arrive a moment after the rejection).
+    await vi.waitFor(() => expect(fake.requests[0]!.abandoned).toBe(true));
+    expect(fake.requests[0]!.answered).toBeUndefined();
   });
 
   it('retries after a timeout', async () => {
-    fake.failNext({ delayMs: 2000 });
+    fake.failNext({ hold: true });
     const out = await embedder({ timeoutMs: 150, maxRetries: 1 }).embed(['slow then fast']);
-    expect(out).toHaveLength(1);
-    expect(fake.requests).toHaveLength(2);
+    expect(Array.from(out[0]!)).toEqual(Array.from(expectedUnitVector('slow then fast', DIM)));
+    expect(fake.requests.map((r) => [r.abandoned, r.answered])).toEqual([
+      [true, undefined],
+      [false, 200],
+    ]);
   });
 
   it('reports connection failures', async () => {
@@ -182,11 +203,16 @@ describe('OpenAIEmbedder', () => {
   });
 
   it('honours an abort signal even while waiting to retry', async () => {
-    fake.failNext({ status: 429, headers: { 'retry-after-ms': '5000' } });
-    const started = Date.now();
-    const err = await embeddingError(embedder().embed(['x'], { signal: AbortSignal.timeout(100) }));
-    expect(Date.now() - started).toBeLessThan(1000);
-    expect(err.message).toMatch(/^openai embeddings aborted/);
+    // The server asks for a wait far longer than the test: the call must end at the abort, inside that wait,
+    // before the retry is ever sent.
+    fake.failNext({ status: 429, headers: { 'retry-after-ms': '600000' } });
+    const controller = new AbortController();
+    const embedding = embedder().embed(['x'], { signal: controller.signal });
+    await vi.waitFor(() => expect(fake.requests[0]?.answered).toBe(429));
+    controller.abort(new Error('caller gave up'));
+    const err = await embeddingError(embedding);
+    expect(err.message).toBe('openai embeddings aborted: caller gave up');
+    expect(fake.requests).toHaveLength(1);
   });
 
   it('rejects at once when the signal is already aborted', async () => {

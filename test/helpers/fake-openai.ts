@@ -34,6 +34,8 @@ export interface FakeScript {
   reverse?: boolean;
   /** Drop the connection without answering. */
   destroy?: boolean;
+  /** Never answer: wait until the client gives up (or the fake closes), so a test needs no clock. */
+  hold?: boolean;
 }
 
 export interface FakeRequest {
@@ -43,6 +45,10 @@ export interface FakeRequest {
   /** `input` normalised to an array. */
   inputs: string[];
   body: Record<string, unknown>;
+  /** True once the client closed the connection before any answer was sent (a timeout or an abort). */
+  abandoned: boolean;
+  /** The status sent, once an answer was sent. */
+  answered?: number;
 }
 
 export interface FakeOpenAIOptions {
@@ -113,10 +119,16 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = parseBody(await readBody(req));
     const inputs = normaliseInput(body['input']);
-    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, inputs, body });
+    const record: FakeRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, inputs, body, abandoned: false };
+    requests.push(record);
+    res.on('close', () => {
+      if (!res.writableFinished) record.abandoned = true;
+    });
+    res.on('finish', () => (record.answered = res.statusCode));
     const script = queue.shift() ?? {};
     if (script.delayMs) await sleep(script.delayMs, timers);
     if (script.gate) await script.gate;
+    if (script.hold) await new Promise<void>((resolve) => res.once('close', () => resolve()));
     if (res.destroyed) return; // the client gave up (timeout or abort)
     if (script.destroy) {
       req.socket.destroy();

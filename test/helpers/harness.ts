@@ -8,6 +8,8 @@ import { type App, openApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { Embedder } from '../../src/embed/embedder.js';
 import type { ScopeSources } from '../../src/scope/resolve.js';
+import type { MaintenanceKnobsForTests } from '../../src/store/maintenance.js';
+import type { WallRemovedForTests } from '../../src/store/memories.js';
 import { createServer } from '../../src/server.js';
 
 export function tempDir(prefix = 'memlane-test-'): string {
@@ -34,13 +36,17 @@ export interface HarnessOptions {
   /** Skip the open default session (like MEMLANE_REQUIRE_TOKEN=1). */
   requireToken?: boolean;
   agent?: string;
+  /** Take one of the two walls between agents away (test/helpers/walls.ts). */
+  removeWall?: WallRemovedForTests;
+  /** Thresholds and hooks for the app's own maintainer (which never runs on a timer here). */
+  maintenance?: MaintenanceKnobsForTests;
 }
 
 /** A real memlane (real LanceDB in a temp dir) behind a real MCP client over InMemoryTransport. */
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const dir = opts.dir ?? tempDir();
   const config: Config = loadConfig({ MEMLANE_DB: dir, MEMLANE_MAINTENANCE_INTERVAL_MS: '0', ...(opts.agent && { MEMLANE_AGENT: opts.agent }), ...opts.env });
-  const app = await openApp(config, { ...(opts.embedder && { embedder: opts.embedder }), maintenance: false });
+  const app = await openApp(config, { ...(opts.embedder && { embedder: opts.embedder }), maintenance: false, ...(opts.removeWall && { testOnlyRemoveWall: opts.removeWall }), ...(opts.maintenance && { testOnlyMaintenance: opts.maintenance }) });
   const sources: ScopeSources = {};
   let defaultToken: string | undefined;
   if (!opts.requireToken) {

@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../helpers/harness.js';
+import { WALL_VARIANTS } from '../helpers/walls.js';
 
 // ------------------------------------------------------------------ seeded PRNG
 
@@ -24,7 +25,7 @@ function mulberry32(seed: number): () => number {
 
 // Fixed for reproducibility; FILTER_SEED=<n> explores other seeds locally.
 const SEED = Number(process.env.FILTER_SEED ?? 0x5eed1234);
-const rnd = mulberry32(SEED);
+let rnd = mulberry32(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
 const chance = (p: number) => rnd() < p;
 function sample<T>(xs: readonly T[], min: number, max: number): T[] {
@@ -185,7 +186,7 @@ function matches(m: Stored, f: Filter): boolean {
 
 const sorted = (xs: Iterable<string>) => [...xs].sort();
 
-describe('batch_search filters: random hostile values vs an in-memory reference', () => {
+describe.each(WALL_VARIANTS)('batch_search filters: random hostile values vs an in-memory reference: $name', ({ removeWall }) => {
   let h: Harness;
   const mine: Stored[] = [];
   const theirs = new Set<string>();
@@ -193,7 +194,8 @@ describe('batch_search filters: random hostile values vs an in-memory reference'
   let times: number[] = [];
 
   beforeAll(async () => {
-    h = await startHarness();
+    rnd = mulberry32(SEED); // every variant runs the same memories and filters
+    h = await startHarness({ ...(removeWall && { removeWall }) });
     const specs = Array.from({ length: 60 }, (_, i) => specFor(i));
     // A handful of hand-made metadata shapes that make the LIKE prefilter lie.
     specs[0]!.metadata = { k: 'v' };

@@ -140,6 +140,10 @@ describe('different sessions of one agent do not lend each other neighbour score
     const q = hits.find((x) => x.id === id.q1)!;
     expect(q.context!.map((c) => c.id)).toEqual([id.a1, id.x1]);
     const hamster = await query(h, { query: 'hamster', mode: 'text', limit: 10, context: 5 });
+    expect(hamster.map((x) => x.id).sort()).toEqual([id.other2!, id.after2!].sort());
+    // Each hamster memory's context is the other one of its session, and nothing of s1's.
+    expect(hamster.find((x) => x.id === id.other2)!.context!.map((c) => c.id)).toEqual([id.after2]);
+    expect(hamster.find((x) => x.id === id.after2)!.context!.map((c) => c.id)).toEqual([id.other2]);
     for (const x of hamster) {
       expect(x.session_id).toBe(s2.session_id);
       for (const c of x.context ?? []) expect([id.other2, id.after2]).toContain(c.id);
@@ -147,10 +151,15 @@ describe('different sessions of one agent do not lend each other neighbour score
   });
 
   it('session scope and a session_id filter see only that session, neighbours included', async () => {
+    // s2 holds no "dog", and s1's dog question lends nothing across: empty, though the same query finds s2's own words.
     const inS2 = await query(h, { query: 'dog', mode: 'text', limit: 10, scope: 'session', context: 2 }, { session_token: s2.token });
     expect(inS2).toEqual([]);
+    const hamsterInS2 = await query(h, { query: 'hamster', mode: 'text', limit: 10, scope: 'session' }, { session_token: s2.token });
+    expect(hamsterInS2.map((x) => x.id).sort()).toEqual([id.other2!, id.after2!].sort());
     const filtered = await query(h, { query: 'dog', mode: 'text', limit: 10, filter: { session_id: s2.session_id } });
     expect(filtered).toEqual([]);
+    const filteredS1 = await query(h, { query: 'dog', mode: 'text', limit: 10, filter: { session_id: s1.session_id } });
+    expect(filteredS1.map((x) => x.id)).toEqual(expect.arrayContaining([id.q1, id.a1]));
     const inS1 = await query(h, { query: 'dog', mode: 'text', limit: 10, scope: 'session' }, { session_token: s1.token });
     expect(inS1.map((x) => x.id)).toEqual(expect.arrayContaining([id.q1, id.a1]));
   });

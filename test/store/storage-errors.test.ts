@@ -43,6 +43,19 @@ describe('withRetry: LanceDB failures memlane retries and reports', () => {
   });
 });
 
+/** The content of every memories row in the directory, read through a connection of its own. */
+async function storedContents(dir: string): Promise<string[]> {
+  const reader = await lancedb.connect(dir);
+  const contents: string[] = [];
+  for (const name of (await reader.tableNames()).filter((n) => n.startsWith('memories'))) {
+    const t = await reader.openTable(name);
+    for (const row of await t.query().select(['content']).toArray()) contents.push(String(row.content));
+    t.close();
+  }
+  reader.close();
+  return contents;
+}
+
 describe('a storage failure during a call', () => {
   let h: Harness | undefined;
   afterEach(async () => {
@@ -67,5 +80,17 @@ describe('a storage failure during a call', () => {
     expect(out.results.map((r: any) => r.error?.code)).toEqual(['STORAGE_ERROR', 'VALIDATION_ERROR', 'STORAGE_ERROR']);
     expect(out.results[0].error.message).toMatch(/nothing was written/);
     expect(out).toMatchObject({ succeeded: 0, failed: 3 });
+
+    // Read the directory back with a connection of its own: no row of the failing batch anywhere.
+    expect((await storedContents(h.dir)).filter((c) => c.includes('failing batch'))).toEqual([]);
+    // The same read-back sees rows when a write does happen: a fresh server on the directory stores the batch.
+    const again = await startHarness({ dir: h.dir });
+    try {
+      const ok = await again.ok('batch_remember', { memories: [{ content: 'first of a failing batch' }, { content: 'third of a failing batch' }] });
+      expect(ok.succeeded).toBe(2);
+    } finally {
+      await again.close();
+    }
+    expect((await storedContents(h.dir)).filter((c) => c.includes('failing batch')).sort()).toEqual(['first of a failing batch', 'third of a failing batch']);
   });
 });

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { WALL_VARIANTS } from '../helpers/walls.js';
 import { get, remember, search, uniqueWord, useHarness } from './_helpers.js';
 
 /**
@@ -10,8 +11,8 @@ const SPECIAL = ["it's", "' OR 1=1 --", '100%', 'a_b', 'back\\slash', '"quoted"'
 // Values a broken escape or an unescaped wildcard would confuse with the ones above.
 const DECOYS = ['its', 'it', 'its ', '1000', '100', 'axb', 'a_bc', 'backslash', 'back\\\\slash', 'quoted', 'semi', "'", 'x', 'naive cafe', 'OR'];
 
-describe('filter values full of quotes, wildcards, backslashes and unicode', () => {
-  const h = useHarness();
+describe.each(WALL_VARIANTS)('filter values full of quotes, wildcards, backslashes and unicode: $name', ({ removeWall }) => {
+  const h = useHarness({ ...(removeWall && { removeWall }) });
   const W = uniqueWord('inj');
   const byValue = new Map<string, string>(); // special or decoy value → the id of the memory holding it
   let allIds: string[] = [];

@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { exportCommand } from '../../src/commands/transfer.js';
+import { WALL_VARIANTS } from '../helpers/walls.js';
 import { del, expectItemError, get, getOne, remember, search, uniqueWord, update, useHarness } from './_helpers.js';
 
-describe('isolation between agents', () => {
-  const h = useHarness();
+describe.each(WALL_VARIANTS)('isolation between agents: $name', ({ removeWall }) => {
+  const h = useHarness({ ...(removeWall && { removeWall }) });
   const W = uniqueWord('iso');
   let bob: { session_token: string };
   const ids = [`shared-${W}-1`, `shared-${W}-2`];
@@ -90,26 +94,67 @@ describe('isolation between agents', () => {
     ]);
     const a = await search(h(), queries);
     const b = await search(h(), queries, bob);
-    for (const r of a.results) {
-      for (const hit of r.results) {
-        expect(hit.content).not.toMatch(/\bbob\b/);
-        for (const c of hit.context ?? []) expect(c.content).not.toMatch(/\bbob\b/);
-      }
+    // Every query finds the caller's own memory with these words (so the checks below look at real hits),
+    // and nothing of the other agent's, in the hits or in their context.
+    const check = (out: any, own: string, foreign: RegExp, who: string) => {
+      out.results.forEach((r: any, i: number) => {
+        const label = `${who}, query ${JSON.stringify(queries[i])}`;
+        expect(r.status, label).toBe('ok');
+        const contents = r.results.map((x: any) => x.content);
+        expect(contents, label).toContain(queries[i]!.query.includes('shared') ? `${W} shared words in both` : own);
+        for (const hit of r.results) {
+          expect(hit.content, label).not.toMatch(foreign);
+          for (const c of hit.context ?? []) expect(c.content, label).not.toMatch(foreign);
+        }
+      });
+    };
+    check(a, `${W} the vault code is alice`, /\bbob\b/, 'alice');
+    check(b, `${W} the vault code is bob`, /alice/, 'bob');
+    // The context queries really returned context (alice's vault memory has session neighbours), all of it alice's.
+    const withContext = a.results.filter((_: any, i: number) => (queries[i] as { context?: number }).context === 5);
+    for (const r of withContext) {
+      const vault = r.results.find((x: any) => x.content === `${W} the vault code is alice`);
+      expect(vault.context.length).toBeGreaterThan(0);
     }
-    for (const r of b.results) {
-      for (const hit of r.results) {
-        expect(hit.content).not.toMatch(/alice/);
-        for (const c of hit.context ?? []) expect(c.content).not.toMatch(/alice/);
-      }
-    }
-    // Bob still finds his own.
-    expect(b.results[0].results.map((x: any) => x.content)).toContain(`${W} the vault code is bob`);
+    // The shared-content memory exists for both agents with the same tags and metadata: each sees exactly its own.
+    const sessionOf = async (extra: Record<string, unknown>) => (await get(h(), [ids[1]!], extra)).results[0].memory.session_id;
+    const sharedA = a.results[1].results.filter((x: any) => x.content === `${W} shared words in both`);
+    const sharedB = b.results[1].results.filter((x: any) => x.content === `${W} shared words in both`);
+    expect(sharedA.map((x: any) => x.session_id)).toEqual([await sessionOf({})]);
+    expect(sharedB.map((x: any) => x.session_id)).toEqual([await sessionOf(bob)]);
   });
 
-  it("a filter on alice's session_id returns nothing to bob", async () => {
+  it("a filter on alice's session_id returns nothing to bob, and alice's memories to alice", async () => {
     const aliceSession = (await getOne(h(), ids[0]!)).session_id;
-    const out = await search(h(), [{ query: W, mode: 'text', filter: { session_id: aliceSession } }], bob);
-    expect(out.results[0].results).toEqual([]);
+    const forAlice = await search(h(), [{ query: W, mode: 'text', limit: 100, filter: { session_id: aliceSession } }]);
+    expect(forAlice.results[0].results.map((x: any) => x.content)).toContain(`${W} the vault code is alice`);
+    const out = await search(h(), [{ query: W, mode: 'text', limit: 100, filter: { session_id: aliceSession } }], bob);
+    expect(out.results[0]).toMatchObject({ status: 'ok', total: 0, results: [] });
+  });
+
+  it("another agent's many better-matching memories never crowd the caller's own out of its results", async () => {
+    const X = uniqueWord('crowd');
+    for (const part of [0, 1]) {
+      const out = await remember(h(), Array.from({ length: 75 }, (_, i) => ({ content: `${X} ${X} ${X} bob ${part * 75 + i}` })), bob);
+      expect(out.succeeded).toBe(75);
+    }
+    const own = await remember(h(), [{ content: `${X} is written once here, in a much longer sentence that alice keeps about other things too` }]);
+    for (const mode of ['text', 'vector', 'hybrid']) {
+      const out = await search(h(), [{ query: X, mode, limit: 10 }]);
+      const hits = out.results[0].results;
+      // First: its own match (session neighbours of it may follow); nothing of bob's.
+      expect(hits[0]?.id, mode).toBe(own.results[0].id);
+      for (const x of hits) expect(x.content, mode).not.toMatch(/ bob \d+$/);
+    }
+  });
+
+  it("export of one agent holds that agent's memories only", async () => {
+    const file = join(h().dir, `export-bob-${W}.jsonl`);
+    const code = await exportCommand.run(h().app, { agent: 'bob', out: file, vectors: false });
+    expect(code).toBe(0);
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.content)).toContain(`${W} the vault code is bob`);
+    for (const l of lines) expect(l, JSON.stringify(l)).toMatchObject({ agent_id: 'bob', namespace: 'agent:bob' });
   });
 
   it('dedupe does not cross namespaces: the same content for two agents is created twice', async () => {

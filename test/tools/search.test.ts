@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { WALL_VARIANTS } from '../helpers/walls.js';
 import { ISO, axisVector, expectItemError, remember, search, searchIds, sleep, uniqueWord, useHarness } from './_helpers.js';
 
 const HIT_FIELDS = [
@@ -78,6 +79,7 @@ describe('batch_search: modes, scores, limits', () => {
 
   it('every hit carries exactly the fields of contract §4', async () => {
     const out = await search(h(), [{ query: 'sourdough bread', limit: 3 }]);
+    expect(out.results[0].results).toHaveLength(3);
     for (const hit of out.results[0].results) expect(Object.keys(hit).sort()).toEqual(HIT_FIELDS);
   });
 
@@ -114,8 +116,13 @@ describe('batch_search: modes, scores, limits', () => {
     const got = out.results[0].results;
     for (const x of got) expect(x.score).toBeGreaterThanOrEqual(threshold);
     expect(got.map((x: any) => x.id)).toEqual(kept);
+    // The best score as the threshold keeps exactly the hits with that score (the best one among them).
+    const best = await search(h(), [{ query: 'sourdough bread on sunday morning', mode: 'hybrid', limit: 100, min_score: all[0].score }]);
+    expect(best.results[0].results.map((x: any) => x.id)).toEqual(all.filter((x: any) => x.score === all[0].score).map((x: any) => x.id));
+    expect(best.results[0].results[0].id).toBe(all[0].id);
+    // Text evidence k scores k / (k + 15) < 1, so min_score 1 keeps nothing, and says so without an error.
     const none = await search(h(), [{ query: 'sourdough bread', min_score: 1 }]);
-    for (const x of none.results[0].results) expect(x.score).toBe(1);
+    expect(none.results[0]).toMatchObject({ status: 'ok', total: 0, results: [] });
   });
 
   it('min_score outside [0, 1] is a VALIDATION_ERROR', async () => {
@@ -155,8 +162,8 @@ describe('batch_search: modes, scores, limits', () => {
   });
 });
 
-describe('batch_search: filters', () => {
-  const h = useHarness();
+describe.each(WALL_VARIANTS)('batch_search: filters: $name', ({ removeWall }) => {
+  const h = useHarness({ ...(removeWall && { removeWall }) });
   const W = uniqueWord('flt');
   let m1: string, m2: string, m3: string, m4: string;
   let defaultSession: string;
@@ -181,6 +188,19 @@ describe('batch_search: filters', () => {
     const out2 = await remember(h(), [{ content: `${W} four`, type: 'instruction', tags: ['delta'], metadata: { n: '1' } }], { session_token: otherToken });
     m4 = out2.results[0].id;
     expect(out2.session_id).toBe(otherSession);
+    // Another agent holds the very same memories: no filter may ever return them here.
+    const { token: malloryToken } = await h().app.sessions.create('mallory');
+    const decoys = await remember(
+      h(),
+      [
+        { content: `${W} one`, type: 'fact', tags: ['alpha', 'beta'], source: 'user', pinned: true, metadata: { project: 'apollo', n: 1, flag: true } },
+        { content: `${W} two`, type: 'event', tags: ['beta'], source: 'agent', metadata: { project: 'zeus', nested: { project: 'apollo' } } },
+        { content: `${W} three`, type: 'preference', tags: ['gamma'], source: 'tool', metadata: { project: 'apollo', n: 2, nothing: null } },
+        { content: `${W} four`, type: 'instruction', tags: ['delta'], metadata: { n: '1' } },
+      ],
+      { session_token: malloryToken },
+    );
+    expect(decoys.results.map((r: any) => r.action)).toEqual(['created', 'created', 'created', 'created']);
   });
 
   const find = async (filter: Record<string, unknown> | undefined, extra: Record<string, unknown> = {}, q: Record<string, unknown> = {}) =>

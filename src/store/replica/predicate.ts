@@ -6,8 +6,9 @@ import { type SearchFilter, metadataMatches } from '../filter.js';
  * `compileFilter` writes as SQL for LanceDB (types, tags any/all, session,
  * source, pinned, creation time strictly after/before, exact top-level
  * metadata values), plus liveness: this namespace and not expired at `now`.
+ * (No namespace: only a test that removes that wall asks for it.)
  */
-export function memoryPredicate(namespace: string, now: number, filter: SearchFilter): (m: StoredMemory) => boolean {
+export function memoryPredicate(namespace: string | undefined, now: number, filter: SearchFilter): (m: StoredMemory) => boolean {
   const types = filter.types?.length ? new Set(filter.types) : undefined;
   const tagsAny = filter.tags_any?.length ? filter.tags_any : undefined;
   const tagsAll = filter.tags_all?.length ? filter.tags_all : undefined;
@@ -15,7 +16,7 @@ export function memoryPredicate(namespace: string, now: number, filter: SearchFi
   const before = filter.created_before !== undefined ? Date.parse(filter.created_before) : undefined;
   const metadata = filter.metadata && Object.keys(filter.metadata).length > 0 ? filter.metadata : undefined;
   return (m) =>
-    m.namespace === namespace &&
+    (namespace === undefined || m.namespace === namespace) &&
     (m.expires_at === null || m.expires_at > now) &&
     (types === undefined || types.has(m.type)) &&
     (tagsAny === undefined || tagsAny.some((t) => m.tags.includes(t))) &&

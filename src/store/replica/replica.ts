@@ -1,9 +1,11 @@
 import type { RecordBatch } from 'apache-arrow';
 import type { StoredMemory } from '../../model.js';
+import type { SearchFilter } from '../filter.js';
 import { searchText } from '../text.js';
 import { analyze } from './analyzer.js';
 import { Bm25Index } from './bm25.js';
 import { grown } from './growable.js';
+import { memoryPredicate } from './predicate.js';
 import { type VectorIndex, vectorIndexFor } from './vectors.js';
 
 /** A memory as a table row carries it: the record, its key and write sequence, and its vector. */
@@ -42,7 +44,7 @@ export const REPLICA_COLUMNS = [
   'vector',
 ];
 
-const key = (namespace: string, s: string) => `${namespace}\u0000${s}`;
+
 
 /**
  * Everything ranking and the write decisions need of one memories table, in
@@ -73,11 +75,28 @@ export class AgentReplica {
   private readonly vectors: VectorIndex;
   private liveCount = 0;
 
+  /** `namespaceWall`: false only in tests that take that wall away (see WallRemovedForTests). */
   constructor(
     readonly provider: string,
     readonly dim: number,
+    private readonly namespaceWall = true,
   ) {
     this.vectors = vectorIndexFor(provider, dim);
+  }
+
+  /** Lookup keys are per namespace: one agent's hash or session never finds another's memory. */
+  private key(namespace: string, s: string): string {
+    return this.namespaceWall ? `${namespace}\u0000${s}` : s;
+  }
+
+  /** The test a memory must pass to be found by a search of `namespace` with `filter` at `now`. */
+  predicate(namespace: string, now: number, filter: SearchFilter): (m: StoredMemory) => boolean {
+    return memoryPredicate(this.namespaceWall ? namespace : undefined, now, filter);
+  }
+
+  /** The namespace wall of every lookup. */
+  inNamespace(m: StoredMemory, namespace: string): boolean {
+    return !this.namespaceWall || m.namespace === namespace;
   }
 
   /** Rows held (the table's row count when in step). */
@@ -113,20 +132,20 @@ export class AgentReplica {
 
   /** The live memory with this id in `namespace`, if any (expired ones only with `includeExpired`). */
   get(namespace: string, id: string, now: number, includeExpired = false): StoredMemory | undefined {
-    const slot = this.slotByPk.get(`${namespace}/${id}`);
+    const slot = this.slotByPk.get(`${namespace}/${id}`) ?? (this.namespaceWall ? undefined : this.records.findIndex((r) => r?.id === id));
     const m = slot === undefined ? undefined : this.records[slot];
-    if (!m || m.namespace !== namespace) return undefined;
+    if (!m || !this.inNamespace(m, namespace)) return undefined;
     return includeExpired || m.expires_at === null || m.expires_at > now ? m : undefined;
   }
 
   /** The oldest live memory of `namespace` whose normalised content has this hash. */
   idByHash(namespace: string, hash: string, now: number): string | undefined {
-    const entry = this.byHash.get(key(namespace, hash));
+    const entry = this.byHash.get(this.key(namespace, hash));
     if (entry === undefined) return undefined;
     let best: StoredMemory | undefined;
     for (const slot of typeof entry === 'number' ? [entry] : entry) {
       const m = this.records[slot];
-      if (!m || m.namespace !== namespace || (m.expires_at !== null && m.expires_at <= now)) continue;
+      if (!m || !this.inNamespace(m, namespace) || (m.expires_at !== null && m.expires_at <= now)) continue;
       if (!best || m.created_at < best.created_at || (m.created_at === best.created_at && m.id < best.id)) best = m;
     }
     return best?.id;
@@ -134,12 +153,12 @@ export class AgentReplica {
 
   /** The next write-order number in a session (1 for its first memory). */
   nextOrd(namespace: string, sessionId: string): number {
-    return (this.maxOrd.get(key(namespace, sessionId)) ?? 0) + 1;
+    return (this.maxOrd.get(this.key(namespace, sessionId)) ?? 0) + 1;
   }
 
   /** The slot at (session, write order) in `namespace`, if a row holds it. */
   slotAt(namespace: string, sessionId: string, ord: number): number | undefined {
-    return this.bySession.get(key(namespace, sessionId))?.get(ord);
+    return this.bySession.get(this.key(namespace, sessionId))?.get(ord);
   }
 
   memoryAt(slot: number): StoredMemory | undefined {
@@ -158,7 +177,7 @@ export class AgentReplica {
 
   /** Every live memory of `namespace` (for counting and listing). */
   *memories(namespace: string): IterableIterator<StoredMemory> {
-    for (const m of this.records) if (m && m.namespace === namespace) yield m;
+    for (const m of this.records) if (m && this.inNamespace(m, namespace)) yield m;
   }
 
   /** Decodes a LanceDB record batch of REPLICA_COLUMNS into rows. */
@@ -217,10 +236,10 @@ export class AgentReplica {
     this.alive = grown(this.alive, slot + 1);
     this.alive[slot] = 1;
     this.slotByPk.set(row.pk, slot);
-    const hk = key(m.namespace, m.content_hash);
+    const hk = this.key(m.namespace, m.content_hash);
     const held = this.byHash.get(hk);
     this.byHash.set(hk, held === undefined ? slot : typeof held === 'number' ? [held, slot] : [...held, slot]);
-    const sk = key(m.namespace, m.session_id);
+    const sk = this.key(m.namespace, m.session_id);
     let ords = this.bySession.get(sk);
     if (!ords) this.bySession.set(sk, (ords = new Map()));
     ords.set(m.ord, slot);
@@ -238,7 +257,7 @@ export class AgentReplica {
     this.slotByPk.delete(pk);
     this.records[slot] = undefined;
     this.alive[slot] = 0;
-    const hk = key(m.namespace, m.content_hash);
+    const hk = this.key(m.namespace, m.content_hash);
     const held = this.byHash.get(hk);
     if (typeof held === 'number') this.byHash.delete(hk);
     else if (held) {
@@ -246,7 +265,7 @@ export class AgentReplica {
       if (rest.length === 1) this.byHash.set(hk, rest[0]!);
       else this.byHash.set(hk, rest);
     }
-    const ords = this.bySession.get(key(m.namespace, m.session_id));
+    const ords = this.bySession.get(this.key(m.namespace, m.session_id));
     if (ords?.get(m.ord) === slot) ords.delete(m.ord);
     this.bm25.remove(analyze(searchText(m.content, m.title, m.metadata)));
     this.liveCount--;

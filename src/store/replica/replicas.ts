@@ -29,9 +29,11 @@ export class ReplicaSet {
   // ("cannot be borrowed mutably") while another call on it is in flight.
   private readonly replicas = new Map<Table, Entry>();
 
+  /** `namespaceWall`: false only in tests that take that wall away (see WallRemovedForTests). */
   constructor(
     private readonly provider: string,
     private readonly dim: number,
+    private readonly namespaceWall = true,
   ) {}
 
   /** The replica of `table`, in step with the table's latest version. */
@@ -42,8 +44,8 @@ export class ReplicaSet {
       if (entry.replica && entry.replica.version === version) return entry.replica;
       entry.replica =
         entry.replica && !tooSparse(entry.replica)
-          ? await catchUp(entry.replica, table, label, version, this.provider, this.dim)
-          : await load(table, label, this.provider, this.dim);
+          ? await catchUp(entry.replica, table, label, version, this.make)
+          : await load(table, label, this.make);
       return entry.replica;
     });
   }
@@ -64,6 +66,8 @@ export class ReplicaSet {
       if (replica.version === version - 1) replica.version = version;
     });
   }
+
+  private readonly make = () => new AgentReplica(this.provider, this.dim, this.namespaceWall);
 
   /** Drops every replica (the tables were replaced, e.g. by `reembed`). */
   clear(): void {
@@ -102,9 +106,10 @@ async function versionOf(table: Table, label: string): Promise<number> {
 }
 
 /** Builds a replica from every row of the table, a batch at a time. */
-async function load(table: Table, label: string, provider: string, dim: number): Promise<AgentReplica> {
+async function load(table: Table, label: string, make: () => AgentReplica): Promise<AgentReplica> {
   const started = performance.now();
-  const replica = new AgentReplica(provider, dim);
+  const replica = make();
+  const dim = replica.dim;
   // The version first: rows committed during the scan are caught up again (idempotently) at the next call.
   replica.version = await versionOf(table, label);
   await readBatches(table, label, undefined, (rows) => replica.upsert(rows), dim);
@@ -112,7 +117,8 @@ async function load(table: Table, label: string, provider: string, dim: number):
   return replica;
 }
 
-async function catchUp(replica: AgentReplica, table: Table, label: string, version: number, provider: string, dim: number): Promise<AgentReplica> {
+async function catchUp(replica: AgentReplica, table: Table, label: string, version: number, make: () => AgentReplica): Promise<AgentReplica> {
+  const dim = replica.dim;
   let changed = 0;
   await readBatches(table, label, `${col('seq')} > ${replica.maxSeq}`, (rows) => {
     changed += rows.length;
@@ -128,7 +134,7 @@ async function catchUp(replica: AgentReplica, table: Table, label: string, versi
   if ((await countOf(table, label)) !== replica.size) {
     // Rows this replica cannot account for: start again from the table.
     log.debug(`replica of ${label}: rebuilding (table ${count} rows, replica ${replica.size})`);
-    return load(table, label, provider, dim);
+    return load(table, label, make);
   }
   if (changed > 0) log.debug(`replica of ${label}: ${changed} memories caught up to version ${version}`);
   replica.version = version;
