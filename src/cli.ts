@@ -1,27 +1,25 @@
 #!/usr/bin/env node
 import './quiet.js';
-import { openApp } from './app.js';
 import type { Command } from './commands/command.js';
-import { compactCommand, statsCommand } from './commands/maintenance.js';
-import { reembedCommand } from './commands/reembed.js';
-import { sessionCommand } from './commands/session.js';
-import { exportCommand, importCommand } from './commands/transfer.js';
-import { USAGE, UsageError } from './commands/usage.js';
-import { ConfigError, loadConfig } from './config.js';
-import { EmbedderMismatchError } from './store/db.js';
-import { StoreOpenError } from './store/local-dir.js';
 import { parseServeArgs } from './commands/serve.js';
-import { serveStdio } from './transport/stdio.js';
+import { USAGE, UsageError } from './commands/usage.js';
+import { ConfigError } from './errors.js';
+import { EmbedderMismatchError, StoreOpenError } from './store/local-dir.js';
+import { bootStdio } from './transport/stdio-boot.js';
 import { VERSION } from './version.js';
 
-/** Commands that open the database, run, and close it again. */
-const commands: Record<string, Command<any>> = {
-  session: sessionCommand,
-  stats: statsCommand,
-  compact: compactCommand,
-  export: exportCommand,
-  import: importCommand,
-  reembed: reembedCommand,
+/**
+ * Commands that open the database, run, and close it again. Loaded on use:
+ * every module a start does not need (LanceDB's native library above all)
+ * would delay the stdio server's first answer.
+ */
+const commands: Record<string, () => Promise<Command<any>>> = {
+  session: async () => (await import('./commands/session.js')).sessionCommand,
+  stats: async () => (await import('./commands/maintenance.js')).statsCommand,
+  compact: async () => (await import('./commands/maintenance.js')).compactCommand,
+  export: async () => (await import('./commands/transfer.js')).exportCommand,
+  import: async () => (await import('./commands/transfer.js')).importCommand,
+  reembed: async () => (await import('./commands/reembed.js')).reembedCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -36,18 +34,28 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command !== undefined && command !== 'serve' && !commands[command]) throw new UsageError(`unknown command "${command}"`);
   const serve = command === 'serve' ? parseServeArgs(rest) : { http: undefined };
+  // The stdio server starts answering before anything heavy is loaded (transport/stdio-boot.ts).
+  const boot = (command === undefined || command === 'serve') && !serve.http ? bootStdio() : undefined;
+  const { loadConfig } = await import('./config.js');
   const config = loadConfig();
   if (command === undefined || command === 'serve') {
     if (serve.http) {
       // Loaded only here: the SDK's HTTP transport costs every other start (stdio, the commands) half a second.
       const { serveHttp } = await import('./transport/http.js');
       await serveHttp(config, serve.http);
-    } else await serveStdio(config);
+    } else {
+      const { serveStdio } = await import('./transport/stdio.js');
+      await serveStdio(config, boot!, (err) => {
+        report(err);
+        process.exit(1);
+      });
+    }
     return -1; // keep running until stdin closes (stdio) or a signal arrives
   }
-  const cmd = commands[command]!;
+  const cmd = await commands[command]!();
   // Arguments first: a usage mistake must not create or open a database.
   const args = cmd.parse(rest);
+  const { openApp } = await import('./app.js');
   const app = await openApp(config, { maintenance: false, ...cmd.open });
   try {
     return await cmd.run(app, args);
@@ -56,20 +64,20 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exitCode = code;
-  },
-  (err: unknown) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`memlane: ${err.message}\n\n${USAGE}`);
-      process.exitCode = 2;
-    } else if (err instanceof ConfigError || err instanceof EmbedderMismatchError || err instanceof StoreOpenError) {
-      process.stderr.write(`memlane: ${err.message}\n`);
-      process.exitCode = 1;
-    } else {
-      process.stderr.write(`memlane: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exitCode = 1;
-    }
-  },
-);
+/** Says what went wrong on stderr and sets the exit status: 2 for usage, 1 for everything else. */
+function report(err: unknown): void {
+  if (err instanceof UsageError) {
+    process.stderr.write(`memlane: ${err.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+  } else if (err instanceof ConfigError || err instanceof EmbedderMismatchError || err instanceof StoreOpenError) {
+    process.stderr.write(`memlane: ${err.message}\n`);
+    process.exitCode = 1;
+  } else {
+    process.stderr.write(`memlane: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  if (code >= 0) process.exitCode = code;
+}, report);

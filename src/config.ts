@@ -1,7 +1,11 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { ConfigError } from './errors.js';
 import { agentIdSchema } from './scope/ids.js';
+
+/** Items per call unless MEMLANE_MAX_BATCH says otherwise (contract §3). */
+export const DEFAULT_MAX_BATCH = 100;
 
 /** Environment → one typed, validated Config (contract §5). */
 const envSchema = z.object({
@@ -14,7 +18,7 @@ const envSchema = z.object({
   MEMLANE_AGENT: agentIdSchema.default('default'),
   MEMLANE_SESSION_TOKEN: z.string().optional(),
   MEMLANE_REQUIRE_TOKEN: z.enum(['0', '1', 'true', 'false']).default('0'),
-  MEMLANE_MAX_BATCH: z.coerce.number().int().min(1).max(500).default(100),
+  MEMLANE_MAX_BATCH: z.coerce.number().int().min(1).max(500).default(DEFAULT_MAX_BATCH),
   MEMLANE_MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
   MEMLANE_ALLOWED_ORIGINS: z.string().optional(),
   MEMLANE_MAX_BODY: z.string().optional(),
@@ -57,9 +61,7 @@ export function defaultDbDir(env: NodeJS.ProcessEnv): string {
   return join(base, 'memlane');
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty variables (`FOO=` in a client config) mean "not set", not "set to empty".

@@ -59,3 +59,8 @@ export class StorageError extends Error {
 export class TimeoutError extends Error {
   override name = 'TimeoutError';
 }
+
+/** The environment's configuration is invalid (contract §5): one line, exit status 1. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}

@@ -12,6 +12,8 @@ function write(level: Level, message: string): void {
 }
 
 export const log = {
+  /** Whether messages of `level` are written (to skip building expensive ones). */
+  enabled: (level: Level) => order[level] >= threshold,
   debug: (m: string) => write('debug', m),
   info: (m: string) => write('info', m),
   warn: (m: string) => write('warn', m),

@@ -10,6 +10,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { App } from './app.js';
+import type { Config } from './config.js';
 import type { ProgressSink } from './batch/progress.js';
 import { runBatch, toolListing } from './batch/runner.js';
 import { ErrorCode } from './errors.js';
@@ -17,10 +18,14 @@ import { ClientLog } from './mcp-log.js';
 import { scopeOfAuthInfo } from './scope/auth-info.js';
 import type { ScopeSources } from './scope/resolve.js';
 import { tools } from './tools/index.js';
-import { VERSION } from './version.js';
+import { SERVER_CAPABILITIES, SERVER_INFO, SERVER_INSTRUCTIONS } from './server-info.js';
 
 /** The MCP server of one connection, with the log its client sees. */
-export type MemlaneServer = Server & { readonly clientLog: ClientLog };
+export type MemlaneServer = Server & {
+  readonly clientLog: ClientLog;
+  /** Forwards the app's maintenance reports to this client (done at its first call otherwise). */
+  listen(app: App): void;
+};
 
 /**
  * The MCP server: the low-level `Server`, because `McpServer.registerTool`
@@ -35,19 +40,31 @@ const lenientCallToolRequestSchema = z.object({
 type LenientCallToolRequest = z.infer<typeof lenientCallToolRequestSchema>;
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
+/** What a server needs before it can run a tool call: the open app and where tokens come from. */
+export interface Ready {
+  app: App;
+  sources: ScopeSources;
+}
+
+/** The MCP server of an open app (HTTP sessions, tests, benches). */
 export function createServer(app: App, sources: ScopeSources): MemlaneServer {
-  const server = new Server(
-    { name: 'memlane', title: 'memlane: long-term memory for agents', version: VERSION },
-    {
-      capabilities: { tools: {}, logging: {} },
-      instructions:
-        'memlane is your long-term memory. Before answering questions about the user, past work or preferences, call batch_search. ' +
-        'When you learn something worth keeping, call batch_remember with short self-contained statements. All tools take batches: ' +
-        'put several items in one call.',
-    },
-  );
+  const ready = Promise.resolve({ app, sources });
+  const server = createDeferredServer(app.config, () => ready);
+  server.listen(app);
+  return server;
+}
+
+/**
+ * The MCP server before the database is open: `initialize` and `tools/list`
+ * need only the configuration and the tool definitions, so they are answered
+ * at once; tool calls wait for `ready()` (which opens the database the first
+ * time it is asked). `onListed` runs after the first `tools/list` answer: the
+ * moment to start opening, without making that answer wait.
+ */
+export function createDeferredServer(config: Config, ready: () => Promise<Ready>, hooks: { onListed?: () => void } = {}): MemlaneServer {
+  const server = new Server(SERVER_INFO, { capabilities: SERVER_CAPABILITIES, instructions: SERVER_INSTRUCTIONS });
   const clientLog = new ClientLog(server);
-  const listings = listingsFor(app.config.maxBatch);
+  const listings = listingsFor(config.maxBatch);
   const byName = new Map(tools.map((t) => [t.name, t]));
 
   // Replaces the SDK's own handler, so that every client-visible message goes through ClientLog's filter.
@@ -55,7 +72,10 @@ export function createServer(app: App, sources: ScopeSources): MemlaneServer {
     clientLog.setLevel(request.params.level);
     return {};
   });
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listings }));
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    if (hooks.onListed) setImmediate(hooks.onListed);
+    return { tools: listings };
+  });
   // Registered on the Protocol layer, past Server's own wrapper: that wrapper parses
   // the request with the SDK's CallToolRequestSchema first, so `"arguments": "text"`
   // would end as a JSON-RPC error with a zod dump instead of the whole-call error
@@ -69,6 +89,8 @@ export function createServer(app: App, sources: ScopeSources): MemlaneServer {
       await log('warning', `refused: ${text}`);
       return { isError: true, content: [{ type: 'text', text }] };
     }
+    const { app, sources } = await ready();
+    listen(app);
     const progressToken = extra._meta?.progressToken;
     const progress: ProgressSink | undefined =
       progressToken === undefined
@@ -80,26 +102,35 @@ export function createServer(app: App, sources: ScopeSources): MemlaneServer {
       services: { store: app.store, searcher: app.searcher, embedder: app.embedder },
       sessions: app.sessions,
       sources: bearerScope ? { ...sources, bearerScope } : sources,
-      maxBatch: app.config.maxBatch,
+      maxBatch: config.maxBatch,
       ...(progress && { progress }),
     });
     await reportCall(log, tool.name, result, performance.now() - started, app);
     return result;
   });
 
-  const unsubscribe = app.onMaintenance((reports) => {
-    const removed = reports.reduce((n, r) => n + r.fragmentsRemoved, 0);
-    const versions = reports.reduce((n, r) => n + r.versionsRemoved, 0);
-    clientLog.send('info', `maintenance: compacted ${reports.length} table(s), ${removed} fragment(s) merged, ${versions} old version(s) pruned`);
-  });
-  server.onclose = unsubscribe;
-  return Object.assign(server, { clientLog });
+  // Maintenance results reach this client once the app is open (its first call, or whoever opened it).
+  let unsubscribe: (() => void) | undefined;
+  let closed = false;
+  const listen = (app: App) => {
+    if (closed || unsubscribe) return;
+    unsubscribe = app.onMaintenance((reports) => {
+      const removed = reports.reduce((n, r) => n + r.fragmentsRemoved, 0);
+      const versions = reports.reduce((n, r) => n + r.versionsRemoved, 0);
+      clientLog.send('info', `maintenance: compacted ${reports.length} table(s), ${removed} fragment(s) merged, ${versions} old version(s) pruned`);
+    });
+  };
+  server.onclose = () => {
+    closed = true;
+    unsubscribe?.();
+  };
+  return Object.assign(server, { clientLog, listen });
 }
 
 const listingCache = new Map<number, Tool[]>();
 
 /** The tools/list entries, built once per item limit: HTTP makes one server per MCP session, and JSON Schema generation is not free (~20 ms). */
-function listingsFor(maxBatch: number): Tool[] {
+export function listingsFor(maxBatch: number): Tool[] {
   let listings = listingCache.get(maxBatch);
   if (!listings) listingCache.set(maxBatch, (listings = tools.map((t) => toolListing(t, maxBatch))));
   return listings;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { EmbeddingError } from '../embed/embedder.js';
 import { CallError, ErrorCode, StorageError, TimeoutError, itemError, type ItemError } from '../errors.js';
 import { log } from '../log.js';
+import { CallTimer, timed, timedSync, withTimer } from '../timing.js';
 import { LIMITS } from '../model.js';
 import { agentIdSchema, newBatchId } from '../scope/ids.js';
 import { resolveScope, type ScopeSources } from '../scope/resolve.js';
@@ -69,19 +70,31 @@ const withMax = (text: string, maxBatch: number): string => text.replaceAll('{ma
  */
 export async function runBatch(tool: BatchTool, args: unknown, env: CallEnv): Promise<CallToolResult> {
   const started = performance.now();
+  const timer = new CallTimer();
+  let items = 0;
   try {
-    const envelope = parseEnvelope(tool, args, env.maxBatch);
-    await catchUp(env.services);
-    const scope = await resolveScope(env.sessions, env.sources, {
-      ...(envelope.session_token !== undefined && { sessionToken: envelope.session_token }),
-      ...(envelope.agent_id !== undefined && { agentId: envelope.agent_id }),
+    const result = await withTimer(timer, async () => {
+      const envelope = timedSync('envelope', () => parseEnvelope(tool, args, env.maxBatch));
+      items = envelope.items.length;
+      // Independent: what other processes changed (one version check), and who is calling.
+      const [, scope] = await timed('scope', () =>
+        Promise.all([
+          catchUp(env.services),
+          resolveScope(env.sessions, env.sources, {
+            ...(envelope.session_token !== undefined && { sessionToken: envelope.session_token }),
+            ...(envelope.agent_id !== undefined && { agentId: envelope.agent_id }),
+          }),
+        ]),
+      );
+      const options = envelope.options;
+      const batchId = options.batch_id ?? newBatchId();
+      const progress = new CallProgress(env.progress, envelope.items.length);
+      const results = await runItems(tool, envelope.items, scope, options, env.services, progress);
+      await progress.finish();
+      return timedSync('respond', () => respond(tool, scope, batchId, options.validate_only, results, started));
     });
-    const options = envelope.options;
-    const batchId = options.batch_id ?? newBatchId();
-    const progress = new CallProgress(env.progress, envelope.items.length);
-    const results = await runItems(tool, envelope.items, scope, options, env.services, progress);
-    await progress.finish();
-    return respond(tool, scope, batchId, options.validate_only, results, started);
+    if (log.enabled('debug')) log.debug(`${tool.name} ${items} items: ${timer.summary()}`);
+    return result;
   } catch (err) {
     if (err instanceof CallError) return callFailure(err);
     log.error(`${tool.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -97,6 +110,25 @@ async function catchUp(services: Services): Promise<void> {
     if (err instanceof StorageError) throw new CallError(ErrorCode.StorageError, err.message);
     throw err;
   }
+}
+
+const envelopes = new WeakMap<BatchTool, z.ZodType>();
+
+/** The envelope a call is parsed with, built once per tool (building a zod schema costs more than using it). */
+function envelopeSchema(tool: BatchTool): z.ZodType {
+  let schema = envelopes.get(tool);
+  if (!schema) {
+    schema = z
+      .object({
+        [tool.itemsKey]: z.array(z.unknown()),
+        agent_id: agentIdField.optional(),
+        session_token: sessionTokenField.optional(),
+        options: optionsSchema(tool).prefault({}),
+      })
+      .strict();
+    envelopes.set(tool, schema);
+  }
+  return schema;
 }
 
 interface Envelope {
@@ -123,15 +155,7 @@ function parseEnvelope(tool: BatchTool, args: unknown, maxBatch: number): Envelo
       tool.itemsKey,
     );
   }
-  const schema = z
-    .object({
-      [tool.itemsKey]: z.array(z.unknown()),
-      agent_id: agentIdField.optional(),
-      session_token: sessionTokenField.optional(),
-      options: optionsSchema(tool).prefault({}),
-    })
-    .strict();
-  const parsed = schema.safeParse(args);
+  const parsed = envelopeSchema(tool).safeParse(args);
   if (!parsed.success) {
     const e = issuesToError(parsed.error.issues, []);
     throw new CallError(e.code, e.message, e.field);
@@ -157,7 +181,7 @@ async function runItems(
   const valid: Indexed<unknown>[] = [];
   const seenIds = new Map<string, number>();
 
-  rawItems.forEach((raw, index) => {
+  timedSync('validate', () => rawItems.forEach((raw, index) => {
     const deep = tooDeep(raw, [tool.itemsKey, index]);
     if (deep !== undefined) {
       // Checked before anything walks the value recursively (zod, JSON.stringify, our own checks).
@@ -190,7 +214,7 @@ async function runItems(
       seenIds.set(id, index);
     }
     valid.push({ index, item: parsed.data });
-  });
+  }));
   progress.advance('validated', rawItems.length);
 
   const policy = { continue_on_error: options.continue_on_error, atomic: options.atomic, validate_only: options.validate_only };

@@ -1,7 +1,7 @@
 import * as lancedb from '@lancedb/lancedb';
 import { StorageError } from '../errors.js';
 import { DirectoryLock } from './dir-lock.js';
-import { StoreOpenError, prepareLocalDir } from './local-dir.js';
+import { EmbedderMismatchError, StoreOpenError, prepareLocalDir } from './local-dir.js';
 import { migrate } from './migrate.js';
 import { META, SCHEMA_VERSION, SESSIONS, memoriesSchema, memoriesTableName, memoriesTablePrefix, metaSchema, sessionsSchema } from './schema.js';
 import { WriteLock } from './lock.js';
@@ -14,10 +14,7 @@ export interface EmbedderInfo {
   dim: number;
 }
 
-/** Thrown when the database was written by another embedder (contract §5). */
-export class EmbedderMismatchError extends Error {
-  override name = 'EmbedderMismatchError';
-}
+export { EmbedderMismatchError };
 
 export const isLocalUri = (uri: string): boolean => !/^[a-z][a-z0-9+.-]*:\/\//i.test(uri);
 

@@ -6,6 +6,11 @@ export class StoreOpenError extends Error {
   override name = 'StoreOpenError';
 }
 
+/** Thrown when the database was written by another embedder (contract §5). */
+export class EmbedderMismatchError extends Error {
+  override name = 'EmbedderMismatchError';
+}
+
 /**
  * Makes sure `dir` is a directory memlane can write, creating what is missing
  * one level at a time. Not `mkdirSync(dir, { recursive: true })`: on Node 20

@@ -4,12 +4,13 @@ import { StorageError } from '../errors.js';
 import { log } from '../log.js';
 import type { StoredMemory } from '../model.js';
 import { describe, type Database, type EmbedderInfo } from './db.js';
+import { appendArrow, memoriesTable } from './arrow-rows.js';
 import type { LockWait } from './lock.js';
+import { currentTimer as timer, timed } from '../timing.js';
 import type { AgentReplica } from './replica/replica.js';
 import { ReplicaSet } from './replica/replicas.js';
 import { recordColumns } from './schema.js';
 import { and, col, sqlStr, sqlStrList, sqlTimestamp } from './sql.js';
-import { searchText } from './text.js';
 
 const IN_CHUNK = 500;
 
@@ -114,8 +115,10 @@ export class MemoryStore {
    * is no longer the database's.
    */
   exclusive<T>(fn: () => Promise<T>, wait: LockWait & { embeds?: boolean } = {}): Promise<T> {
+    const asked = performance.now();
     return this.db.lock.run(async () => {
-      await this.db.refresh();
+      timer()?.add('lock', performance.now() - asked);
+      await timed('refresh', () => this.db.refresh());
       const mismatch = wait.embeds ? this.embedderMismatch() : undefined;
       if (mismatch !== undefined) throw new EmbeddingError(mismatch);
       return fn();
@@ -212,13 +215,16 @@ export class MemoryStore {
       const replica = await this.replicas().fresh(table, namespace);
       // One more than anything in the table: see the schema's `seq`.
       const seq = replica.maxSeq + 1;
-      const rows = group.map((m) => this.toRow(m, seq));
+      for (const m of group) this.checkVector(m);
+      const data = memoriesTable(group, (m) => pkOf(m.namespace, m.id), seq, this.dim);
       // Rows known to be new are appended (a third of mergeInsert's cost); a merge only where an id exists.
       const fresh = group.every((m) => !replica.has(pkOf(m.namespace, m.id)));
       this.db.lock.assertHeld();
-      const { version } = fresh
-        ? await withRetry('write', () => table.add(rows))
-        : await withRetry('write', () => table.mergeInsert('pk').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows));
+      const { version } = await timed(fresh ? 'commit (append)' : 'commit (merge)', () =>
+        fresh
+          ? withRetry('write', () => appendArrow(table, data))
+          : withRetry('write', () => table.mergeInsert('pk').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data)),
+      );
       await this.replicas().applyWrite(table, namespace, version, {
         upserts: group.map((m) => ({ pk: pkOf(m.namespace, m.id), seq, memory: withoutVector(m), vector: m.vector! })),
       });
@@ -231,7 +237,7 @@ export class MemoryStore {
     if (ids.length === 0 || !table) return;
     const pks = ids.map((id) => pkOf(namespace, id));
     this.db.lock.assertHeld();
-    const { version } = await withRetry('delete', () => table.delete(`${col('pk')} IN (${sqlStrList(pks)})`));
+    const { version } = await timed('commit (delete)', () => withRetry('delete', () => table.delete(`${col('pk')} IN (${sqlStrList(pks)})`)));
     await this.replicas().applyWrite(table, namespace, version, { deletes: pks });
   }
 
@@ -252,39 +258,11 @@ export class MemoryStore {
     });
   }
 
-  private toRow(m: StoredMemory, seq: number): Record<string, unknown> {
-    const vector = m.vector;
+  private checkVector(m: StoredMemory): void {
     // LanceDB pads or truncates a wrong-length vector without a word; refuse it here.
-    if (!vector || vector.length !== this.dim) {
-      throw new StorageError(`vector for ${m.id} has ${vector?.length ?? 0} dimensions, the database has ${this.dim}`);
+    if (!m.vector || m.vector.length !== this.dim) {
+      throw new StorageError(`vector for ${m.id} has ${m.vector?.length ?? 0} dimensions, the database has ${this.dim}`);
     }
-    return {
-      pk: pkOf(m.namespace, m.id),
-      id: m.id,
-      namespace: m.namespace,
-      agent_id: m.agent_id,
-      session_id: m.session_id,
-      ord: m.ord,
-      content: m.content,
-      content_hash: m.content_hash,
-      search_text: searchText(m.content, m.title, m.metadata),
-      type: m.type,
-      title: m.title,
-      tags: m.tags,
-      metadata: JSON.stringify(m.metadata),
-      confidence: m.confidence,
-      importance: m.importance,
-      source: m.source,
-      provenance: m.provenance,
-      pinned: m.pinned,
-      immutable: m.immutable,
-      expires_at: m.expires_at,
-      created_at: m.created_at,
-      updated_at: m.updated_at,
-      version: m.version,
-      vector: Array.from(vector),
-      seq,
-    };
   }
 }
 

@@ -1,4 +1,5 @@
 import type { StoredMemory } from '../model.js';
+import { currentTimer } from '../timing.js';
 import type { SearchFilter } from './filter.js';
 import type { MemoryStore } from './memories.js';
 import { queryTerms } from './replica/analyzer.js';
@@ -101,6 +102,7 @@ export class Searcher {
       return m.id;
     };
 
+    const retrieving = performance.now();
     const bm25 = new Map<string, number>();
     const terms = queryTerms(req.query);
     if (req.mode !== 'vector' && terms.length > 0) {
@@ -111,6 +113,8 @@ export class Searcher {
       for (const { slot, score } of replica.vectorSearch(req.vector, RANKING.candidates, accept)) cosine.set(keep(slot), Math.max(0, Math.min(1, score)));
     }
 
+    const ranking = performance.now();
+    currentTimer()?.add('retrieve', ranking - retrieving);
     const neighbour = (m: StoredMemory, ord: number): StoredMemory | undefined => {
       const slot = replica.slotAt(req.namespace, m.session_id, ord);
       const n = slot === undefined ? undefined : replica.memoryAt(slot);
@@ -141,6 +145,7 @@ export class Searcher {
     }
     ranked.sort((a, b) => b.score - a.score || b.memory.created_at - a.memory.created_at || (a.memory.id < b.memory.id ? -1 : 1));
     const hits: SearchHit[] = ranked.slice(0, req.limit);
+    currentTimer()?.add('rank', performance.now() - ranking);
     if (req.context > 0) {
       // Context is context: neighbours are not filtered, only live.
       const live = replica.predicate(req.namespace, req.now, {});

@@ -1,5 +1,6 @@
 import { EmbeddingError, type Embedder } from '../embed/embedder.js';
 import { ErrorCode, itemError, type ItemError } from '../errors.js';
+import { timed } from '../timing.js';
 
 /**
  * The vectors one call needs, embedded once per distinct text. A provider
@@ -20,10 +21,10 @@ export class CallVectors {
     const missing = [...new Set(texts)].filter((t) => !this.vectors.has(t) && !this.failures.has(t));
     if (missing.length === 0) return;
     try {
-      const out = await this.embedder.embed(missing, {
+      const out = await timed('embed', () => this.embedder.embed(missing, {
         ...(this.opts.signal && { signal: this.opts.signal }),
         ...(this.opts.maxRetries !== undefined && { maxRetries: this.opts.maxRetries }),
-      });
+      }));
       missing.forEach((t, i) => this.vectors.set(t, out[i]!));
     } catch (err) {
       // A deadline abort is the call's timeout, not the provider's failure.

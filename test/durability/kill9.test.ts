@@ -72,6 +72,11 @@ function stream(m: McpChild, iter: number, calls: Call[], victim: Victim): Promi
   return Promise.all(Array.from({ length: LANES }, lane)).then(() => undefined);
 }
 
+/** Resolves once a call of iteration `iter` has been acknowledged: the server is open and writing. */
+async function writing(calls: readonly Call[], iter: number): Promise<void> {
+  while (!calls.some((c) => c.iter === iter && c.acked)) await new Promise((r) => setTimeout(r, 5));
+}
+
 const randomDelay = () => 50 + Math.floor(Math.random() * 551);
 
 describe('kill -9 during batch_remember streams', () => {
@@ -91,6 +96,8 @@ describe('kill -9 during batch_remember streams', () => {
       const delay = randomDelay();
       const victim: Victim = { killed: false };
       const streaming = stream(server, iter, calls, victim);
+      // The database opens after the server's first answers (stdio start-up): kill once it is writing.
+      await writing(calls, iter);
       await new Promise((r) => setTimeout(r, delay));
       victim.killed = true;
       server.child.kill('SIGKILL');
@@ -151,7 +158,9 @@ describe('kill -9 during batch_remember streams', () => {
       attempts++;
       const victim = await startMcp(env);
       const state: Victim = { killed: false };
-      const streaming = stream(victim, 100 + attempts, [], state);
+      const mine: Call[] = [];
+      const streaming = stream(victim, 100 + attempts, mine, state);
+      await writing(mine, 100 + attempts);
       await new Promise((r) => setTimeout(r, randomDelay()));
       state.killed = true;
       victim.child.kill('SIGKILL');

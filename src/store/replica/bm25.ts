@@ -31,7 +31,7 @@ export class Bm25Index {
 
   /** `terms` with repeats, as `analyze` returns them. */
   add(slot: number, terms: readonly string[]): void {
-    this.lengths = grown(this.lengths, slot + 1);
+    if (slot >= this.lengths.length) this.lengths = grown(this.lengths, slot + 1);
     this.lengths[slot] = Math.min(terms.length, 65_535);
     this.docs++;
     this.tokens += terms.length;
@@ -40,8 +40,10 @@ export class Bm25Index {
     for (const [term, tf] of counts) {
       let p = this.postings.get(term);
       if (!p) this.postings.set(term, (p = { slots: new Int32Array(4), tfs: new Uint16Array(4), length: 0, df: 0 }));
-      p.slots = grown(p.slots, p.length + 1);
-      p.tfs = grown(p.tfs, p.length + 1);
+      if (p.length === p.slots.length) {
+        p.slots = grown(p.slots, p.length + 1);
+        p.tfs = grown(p.tfs, p.length + 1);
+      }
       p.slots[p.length] = slot;
       p.tfs[p.length] = Math.min(tf, 65_535);
       p.length++;

@@ -233,7 +233,7 @@ export class AgentReplica {
     const slot = this.records.length;
     const m = row.memory;
     this.records.push(m);
-    this.alive = grown(this.alive, slot + 1);
+    if (slot >= this.alive.length) this.alive = grown(this.alive, slot + 1);
     this.alive[slot] = 1;
     this.slotByPk.set(row.pk, slot);
     const hk = this.key(m.namespace, m.content_hash);

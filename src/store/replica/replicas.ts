@@ -1,6 +1,7 @@
 import type { Table } from '@lancedb/lancedb';
 import { StorageError } from '../../errors.js';
 import { log } from '../../log.js';
+import { timed } from '../../timing.js';
 import { col } from '../sql.js';
 import { AgentReplica, REPLICA_COLUMNS, type ReplicaRow } from './replica.js';
 
@@ -40,12 +41,14 @@ export class ReplicaSet {
   async fresh(table: Table, label: string): Promise<AgentReplica> {
     const entry = this.entry(table, label);
     return entry.run(async () => {
-      const version = await versionOf(table, label);
+      const version = await timed('version check', () => versionOf(table, label));
       if (entry.replica && entry.replica.version === version) return entry.replica;
-      entry.replica =
+      const stage = entry.replica ? 'catch-up' : 'replica load';
+      entry.replica = await timed(stage, async () =>
         entry.replica && !tooSparse(entry.replica)
           ? await catchUp(entry.replica, table, label, version, this.make)
-          : await load(table, label, this.make);
+          : await load(table, label, this.make),
+      );
       return entry.replica;
     });
   }
@@ -58,13 +61,13 @@ export class ReplicaSet {
    */
   async applyWrite(table: Table, label: string, version: number, write: { upserts?: readonly ReplicaRow[]; deletes?: readonly string[] }): Promise<void> {
     const entry = this.entry(table, label);
-    await entry.run(async () => {
+    await timed('replica apply', () => entry.run(async () => {
       const replica = entry.replica;
       if (!replica) return; // loaded from the table (with this write) at its first use
       if (write.deletes) replica.delete(write.deletes);
       if (write.upserts) replica.upsert(write.upserts);
       if (replica.version === version - 1) replica.version = version;
-    });
+    }));
   }
 
   private readonly make = () => new AgentReplica(this.provider, this.dim, this.namespaceWall);

@@ -48,18 +48,23 @@ class SparseVectors implements VectorIndex {
   add(slot: number, vector: Float32Array): void {
     const { norm } = unit(vector);
     if (norm === 0) return;
+    const scale = FIXED / norm;
     for (let d = 0; d < this.dim; d++) {
       const x = vector[d]!;
       if (x === 0) continue;
       const n = this.lengths[d]!;
-      this.slots[d] = grown(this.slots[d]!, n + 1);
-      this.values[d] = grown(this.values[d]!, n + 1);
-      this.slots[d]![n] = slot;
-      this.values[d]![n] = Math.round((x / norm) * FIXED);
+      let slots = this.slots[d]!;
+      let values = this.values[d]!;
+      if (n === slots.length) {
+        slots = this.slots[d] = grown(slots, n + 1);
+        values = this.values[d] = grown(values, n + 1);
+      }
+      slots[n] = slot;
+      values[n] = Math.round(x * scale);
       this.lengths[d] = n + 1;
       this.stored++;
     }
-    this.scores = grown(this.scores, slot + 1);
+    if (slot >= this.scores.length) this.scores = grown(this.scores, slot + 1);
   }
 
   search(query: Float32Array, k: number, alive: Uint8Array, accept: (slot: number) => boolean): Array<{ slot: number; score: number }> {
