@@ -18,7 +18,7 @@ import { ENGLISH_STOP_WORDS } from '../../embed/stopwords.js';
  * Text is NFKC-normalised first, so full-width and other compatibility forms
  * match their plain forms.
  */
-const WORDS = /[\p{Alphabetic}\p{M}\p{N}]+|\p{Extended_Pictographic}/gu;
+const WORDS = /[\p{Alphabetic}\p{N}][\p{Alphabetic}\p{M}\p{N}]*|\p{Extended_Pictographic}/gu;
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\u30FC\u3005]+/u;
 const CJK_RUNS = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\u30FC\u3005]+|[^\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\u30FC\u3005]+/gu;
 const EMOJI = /^\p{Extended_Pictographic}$/u;

@@ -89,7 +89,7 @@ export class Bm25Index {
     for (const slot of touched) {
       const s = scores[slot]!;
       scores[slot] = 0;
-      if (s > 0 && accept(slot)) top.offer(slot, s);
+      if (s > 0 && top.admits(slot, s) && accept(slot)) top.offer(slot, s);
     }
     return top.result();
   }

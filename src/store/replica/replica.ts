@@ -16,6 +16,16 @@ export interface ReplicaRow {
   vector: Float32Array;
 }
 
+const interned = new Map<string, string>();
+
+/** One copy of a string that many rows hold (bounded: a table of unique values must not grow it for ever). */
+function intern(s: string): string {
+  const held = interned.get(s);
+  if (held !== undefined) return held;
+  if (interned.size < 50_000) interned.set(s, s);
+  return s;
+}
+
 /** Columns a replica reads from its table. */
 export const REPLICA_COLUMNS = [
   'pk',
@@ -197,25 +207,30 @@ export class AgentReplica {
     const values = vectorData.children[0]!.values as Float32Array;
     const base = vectorData.children[0]!.offset + vectorData.offset * dim;
     const rows: ReplicaRow[] = [];
+    // Strings that repeat from row to row (namespace, session, type, source …) are kept once:
+    // at 100,000 memories that is tens of MB and much of the garbage collector's work.
+    const once = (v: unknown) => intern(v as string);
     for (let i = 0; i < batch.numRows; i++) {
       const t = title!.get(i) as string | null;
       const e = expires!.get(i) as number | null;
+      const tagList = tags!.get(i) as Iterable<string> | null;
+      const meta = metadata!.get(i) as string | null;
       const memory: StoredMemory = {
         id: id!.get(i) as string,
-        namespace: namespace!.get(i) as string,
-        agent_id: agent!.get(i) as string,
-        session_id: session!.get(i) as string,
+        namespace: once(namespace!.get(i)),
+        agent_id: once(agent!.get(i)),
+        session_id: once(session!.get(i)),
         ord: ord!.get(i) as number,
         content: content!.get(i) as string,
         content_hash: hash!.get(i) as string,
-        type: type!.get(i) as string,
+        type: once(type!.get(i)),
         title: t ?? null,
-        tags: Array.from((tags!.get(i) ?? []) as Iterable<string>, String),
-        metadata: JSON.parse((metadata!.get(i) as string | null) ?? '{}') as Record<string, unknown>,
+        tags: tagList === null ? [] : Array.from(tagList, once),
+        metadata: meta === null || meta === '{}' ? {} : (JSON.parse(meta) as Record<string, unknown>),
         confidence: confidence!.get(i) as number,
         importance: importance!.get(i) as number,
-        source: source!.get(i) as string,
-        provenance: provenance!.get(i) as string,
+        source: once(source!.get(i)),
+        provenance: once(provenance!.get(i)),
         pinned: Boolean(pinned!.get(i)),
         immutable: Boolean(immutable!.get(i)),
         expires_at: e === null || Number.isNaN(e) ? null : e,

@@ -14,6 +14,11 @@ export class TopK {
     this.scores = new Float64Array(Math.max(1, k));
   }
 
+  /** Whether a candidate with this score would enter now (ask before an expensive check of it). */
+  admits(slot: number, score: number): boolean {
+    return this.size < this.k || score > this.scores[0]! || (score === this.scores[0]! && slot > this.slots[0]!);
+  }
+
   /** Offers a candidate; cheap when it cannot enter. */
   offer(slot: number, score: number): void {
     if (this.k === 0) return;

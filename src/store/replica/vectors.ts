@@ -71,7 +71,7 @@ class SparseVectors implements VectorIndex {
     const { norm } = unit(query);
     if (norm === 0) return [];
     const scores = this.scores;
-    const touched: number[] = [];
+    let last = -1;
     for (let d = 0; d < this.dim; d++) {
       const q = query[d]!;
       if (q === 0) continue;
@@ -81,17 +81,18 @@ class SparseVectors implements VectorIndex {
       const n = this.lengths[d]!;
       for (let i = 0; i < n; i++) {
         const slot = slots[i]!;
-        if (scores[slot] === 0) touched.push(slot);
-        // A sum that lands on exactly 0 would be touched twice; harmless: the second visit finds 0.
         scores[slot] = scores[slot]! + w * values[i]!;
       }
+      if (n > 0 && slots[n - 1]! > last) last = slots[n - 1]!;
     }
+    // One pass over the scores (cheaper than tracking which were touched), the filter asked
+    // only of candidates that would enter the top k.
     const top = new TopK(k);
-    for (const slot of touched) {
+    for (let slot = 0; slot <= last; slot++) {
       const s = scores[slot]!;
       if (s === 0) continue;
       scores[slot] = 0;
-      if (s > 0 && alive[slot] === 1 && accept(slot)) top.offer(slot, Math.min(1, s));
+      if (s > 0 && alive[slot] === 1 && top.admits(slot, s) && accept(slot)) top.offer(slot, Math.min(1, s));
     }
     return top.result();
   }
@@ -127,7 +128,7 @@ class DenseVectors implements VectorIndex {
       const base = slot * dim;
       let s = 0;
       for (let d = 0; d < dim; d++) s += q[d]! * rows[base + d]!;
-      if (s > 0 && accept(slot)) top.offer(slot, Math.min(1, s));
+      if (s > 0 && top.admits(slot, s) && accept(slot)) top.offer(slot, Math.min(1, s));
     }
     return top.result();
   }
