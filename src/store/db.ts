@@ -6,7 +6,6 @@ import { migrate } from './migrate.js';
 import { META, SCHEMA_VERSION, SESSIONS, memoriesSchema, memoriesTableName, memoriesTablePrefix, metaSchema, sessionsSchema } from './schema.js';
 import { WriteLock } from './lock.js';
 import { col, sqlStrList } from './sql.js';
-import { ftsIndexOptions } from './text.js';
 
 export interface EmbedderInfo {
   provider: string;
@@ -243,10 +242,13 @@ async function openOrCreate(
   return table;
 }
 
-/** Opens a memories table, creating it with its full-text and key indexes when missing. */
+/**
+ * Opens a memories table, creating it with its key index when missing. No
+ * full-text index: search runs on the in-memory replica (store/replica),
+ * and an index nobody reads would only cost every compaction.
+ */
 export async function openOrCreateMemories(conn: lancedb.Connection, names: Set<string>, name: string, dim: number): Promise<lancedb.Table> {
   return openOrCreate(conn, names, name, memoriesSchema(dim), async (t) => {
-    await t.createIndex('search_text', { config: lancedb.Index.fts(ftsIndexOptions) });
     await t.createIndex('pk', { config: lancedb.Index.btree() });
   });
 }

@@ -7,10 +7,13 @@ import { caseFold } from 'unicode-case-folding';
  */
 
 /**
- * LanceDB's own tokenizer does the linguistics: English stemming, stop words,
- * accent folding (its defaults, spelt out). Measured on LoCoMo dev: turning
- * off stemming or stop-word removal cost ~4 points of recall@10 each; other
- * tokenizers gained nothing (bench/RESULTS.md).
+ * The full-text configuration memlane's ranking was measured with: LanceDB's
+ * own tokenizer pipeline (English stemming, stop words, accent folding, its
+ * defaults spelt out). Search now runs this pipeline in memory
+ * (store/replica/analyzer.ts, checked against a LanceDB index built with
+ * these options in test/store/replica.test.ts). Measured on LoCoMo dev:
+ * turning off stemming or stop-word removal cost ~4 points of recall@10
+ * each; other tokenizers gained nothing (bench/RESULTS.md).
  */
 export const ftsIndexOptions = {
   baseTokenizer: 'simple',
@@ -75,18 +78,4 @@ export function searchText(content: string, title: string | null, metadata: Reco
  */
 export function embeddingText(m: { content: string; title: string | null; metadata: Record<string, unknown> }): string {
   return searchText(m.content, m.title, m.metadata);
-}
-
-/**
- * LanceDB reads a full-text query as plain words (no operators), but
- * full-width and other compatibility characters match nothing unless folded,
- * so a query is NFKC-normalised and keeps only letters, digits and spaces.
- * An empty result means "no words to search for".
- */
-export function ftsQueryText(query: string): string {
-  return query
-    .normalize('NFKC')
-    .replace(/[^\p{L}\p{N}\s]+/gu, ' ')
-    .replace(/\s+/gu, ' ')
-    .trim();
 }

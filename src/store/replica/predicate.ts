@@ -2,10 +2,11 @@ import type { StoredMemory } from '../../model.js';
 import { type SearchFilter, metadataMatches } from '../filter.js';
 
 /**
- * A search filter as a test on a memory held in memory: the same conditions
- * `compileFilter` writes as SQL for LanceDB (types, tags any/all, session,
- * source, pinned, creation time strictly after/before, exact top-level
- * metadata values), plus liveness: this namespace and not expired at `now`.
+ * A search filter (contract §4) as a test on a memory held in memory: types,
+ * tags any/all, session, source, pinned, creation time strictly after/before,
+ * exact top-level metadata values; plus liveness: this namespace and not
+ * expired at `now`. Search runs on the replica, so no filter value ever
+ * reaches LanceDB's SQL.
  * (No namespace: only a test that removes that wall asks for it.)
  */
 export function memoryPredicate(namespace: string | undefined, now: number, filter: SearchFilter): (m: StoredMemory) => boolean {
