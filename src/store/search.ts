@@ -57,6 +57,18 @@ export const RANKING = {
   backwardWeight: 0.3,
   /** Every memory gets this share of the best match in its session: topics cluster in sessions. */
   sessionWeight: 0.2,
+  /** Text evidence k → score k / (k + scale): a typical relevant hit scores about 0.5. */
+  scoreScale: 15,
+  /** Recency boost half-life. */
+  recencyHalfLifeMs: 30 * 86_400_000,
+};
+
+/**
+ * How the vector evidence enters the ranking: the one part of it that depends
+ * on what kind of embedder made the vectors, picked by its provider
+ * (`rankingProfile`). Everything else in RANKING is shared.
+ */
+export interface RankingProfile {
   /**
    * Vector mode lends evidence to session neighbours too, but of the sharpened
    * similarity exp((cosine − 1) / sharpness): hashed-embedding cosines are
@@ -67,16 +79,42 @@ export const RANKING = {
    * leave-one-conversation-out; the vector shares are lower than text's
    * because cosine ranks its own best matches less reliably than BM25.
    */
+  vectorSharpness: number;
+  vectorForwardWeight: number;
+  vectorBackwardWeight: number;
+  /** Hybrid: cosine similarity (0–1), less `vectorFloor`, is added with this weight to the text evidence. */
+  vectorWeight: number;
+  /** Hybrid: the cosine an unrelated text already reaches; only what is above it counts as evidence. */
+  vectorFloor: number;
+  /** Hybrid: the vector evidence is lent to session neighbours like the text evidence (else it counts for its own memory only). */
+  vectorLends: boolean;
+}
+
+/** The offline hashed embedder (`local`): a lexical vector, a second opinion on the words. */
+export const LEXICAL_RANKING: RankingProfile = {
   vectorSharpness: 0.1,
   vectorForwardWeight: 0.3,
   vectorBackwardWeight: 0.2,
-  /** Hybrid: cosine similarity (0–1) is added with this weight to the text evidence. */
   vectorWeight: 2,
-  /** Text evidence k → score k / (k + scale): a typical relevant hit scores about 0.5. */
-  scoreScale: 15,
-  /** Recency boost half-life. */
-  recencyHalfLifeMs: 30 * 86_400_000,
+  vectorFloor: 0,
+  vectorLends: false,
 };
+
+/**
+ * The local neural embedder (`transformers`, all-MiniLM-L6-v2 by default): a
+ * semantic vector, evidence of its own. Its cosines sit higher (an unrelated
+ * turn 0.1–0.3, a match 0.5–0.8), so only what is above 0.3 counts, and with
+ * five times the hashed vector's weight. Chosen from a grid (weight 2–45,
+ * floor 0–0.3, lent or not) on LoCoMo dev by `npm run bench:ranking`:
+ * hybrid hit@1/5/10 42.6/72.5/81.4 → 45.0/73.9/81.6 on the four
+ * conversations, 43.5/74.1/80.4 by leave-one-conversation-out. Lending the
+ * vector evidence to neighbours lost hit@1. Vector mode keeps the lexical
+ * values: no grid point beat them by leave-one-conversation-out.
+ * (`openai` keeps the lexical profile: it was not measured.)
+ */
+export const SEMANTIC_RANKING: RankingProfile = { ...LEXICAL_RANKING, vectorWeight: 10, vectorFloor: 0.3 };
+
+export const rankingProfile = (provider: string): RankingProfile => (provider === 'transformers' ? SEMANTIC_RANKING : LEXICAL_RANKING);
 
 
 /**
@@ -86,11 +124,16 @@ export const RANKING = {
  * query to LanceDB when nothing changed since the last call.
  */
 export class Searcher {
-  constructor(private readonly store: MemoryStore) {}
+  /** `profile`: BENCH ONLY (bench/ranking-study.ts), to measure other values; else the database's embedder picks it. */
+  constructor(
+    private readonly store: MemoryStore,
+    private readonly profile?: RankingProfile,
+  ) {}
 
   async search(req: SearchRequest): Promise<SearchHit[]> {
     const replica = await this.store.replicaFor(req.namespace);
     if (!replica) return [];
+    const profile = this.profile ?? rankingProfile(this.store.db.embedder.provider);
     const accept = replica.predicate(req.namespace, req.now, req.filter);
     // The same candidates whatever `limit` is (it is at most 100), so a memory's score
     // never depends on `limit`; the filter is exact here, so candidates are all matches.
@@ -120,15 +163,17 @@ export class Searcher {
     if (req.mode === 'vector') {
       // Score = the cosine that alone would earn this evidence: a memory with
       // no help from its neighbours scores exactly its cosine similarity.
-      const tau = RANKING.vectorSharpness;
+      const tau = profile.vectorSharpness;
       const sharp = new Map([...cosine].map(([id, c]) => [id, Math.exp((c - 1) / tau)]));
-      const kernel = { forward: RANKING.vectorForwardWeight, reply: RANKING.replyWeight, backward: RANKING.vectorBackwardWeight };
+      const kernel = { forward: profile.vectorForwardWeight, reply: RANKING.replyWeight, backward: profile.vectorBackwardWeight };
       const evidence = sessionEvidence(sharp, memories, neighbour, kernel);
       for (const [id, e] of evidence) scores.set(id, Math.max(0, Math.min(1, 1 + tau * Math.log(e))));
     } else {
       const kernel = { forward: RANKING.forwardWeight, reply: RANKING.replyWeight, backward: RANKING.backwardWeight };
-      const evidence = sessionEvidence(bm25, memories, neighbour, kernel);
-      for (const [id, c] of cosine) evidence.set(id, (evidence.get(id) ?? 0) + RANKING.vectorWeight * c);
+      const vector = new Map([...cosine].map(([id, c]) => [id, profile.vectorWeight * Math.max(0, c - profile.vectorFloor)]));
+      const own = profile.vectorLends ? sum(bm25, vector) : bm25;
+      const evidence = sessionEvidence(own, memories, neighbour, kernel);
+      if (!profile.vectorLends) for (const [id, v] of vector) evidence.set(id, (evidence.get(id) ?? 0) + v);
       for (const [id, k] of evidence) scores.set(id, k / (k + RANKING.scoreScale));
     }
 
@@ -199,6 +244,12 @@ function sessionEvidence(
   }
   for (const [id, v] of evidence) evidence.set(id, v + RANKING.sessionWeight * (bestInSession.get(memories.get(id)!.session_id) ?? 0));
   return evidence;
+}
+
+function sum(a: Map<string, number>, b: Map<string, number>): Map<string, number> {
+  const out = new Map(a);
+  for (const [id, v] of b) out.set(id, (out.get(id) ?? 0) + v);
+  return out;
 }
 
 /**
