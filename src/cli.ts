@@ -3,11 +3,14 @@ import './quiet.js';
 import { openApp } from './app.js';
 import type { Command } from './commands/command.js';
 import { compactCommand, statsCommand } from './commands/maintenance.js';
+import { modelCommand } from './commands/model.js';
 import { reembedCommand } from './commands/reembed.js';
 import { sessionCommand } from './commands/session.js';
 import { exportCommand, importCommand } from './commands/transfer.js';
 import { USAGE, UsageError } from './commands/usage.js';
 import { ConfigError, loadConfig } from './config.js';
+import { EmbeddingError } from './embed/embedder.js';
+import { ModelFilesError } from './embed/transformers/files.js';
 import { EmbedderMismatchError } from './store/db.js';
 import { StoreOpenError } from './store/local-dir.js';
 import { parseServeArgs } from './commands/serve.js';
@@ -34,9 +37,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  if (command !== undefined && command !== 'serve' && !commands[command]) throw new UsageError(`unknown command "${command}"`);
+  if (command !== undefined && command !== 'serve' && command !== 'model' && !commands[command]) throw new UsageError(`unknown command "${command}"`);
   const serve = command === 'serve' ? parseServeArgs(rest) : { http: undefined };
   const config = loadConfig();
+  // The model needs no database: it can be fetched before the first start, or before a switch.
+  if (command === 'model') return modelCommand(rest, config);
   if (command === undefined || command === 'serve') {
     if (serve.http) {
       // Loaded only here: the SDK's HTTP transport costs every other start (stdio, the commands) half a second.
@@ -64,7 +69,7 @@ main(process.argv.slice(2)).then(
     if (err instanceof UsageError) {
       process.stderr.write(`memlane: ${err.message}\n\n${USAGE}`);
       process.exitCode = 2;
-    } else if (err instanceof ConfigError || err instanceof EmbedderMismatchError || err instanceof StoreOpenError) {
+    } else if (err instanceof ConfigError || err instanceof EmbedderMismatchError || err instanceof StoreOpenError || err instanceof ModelFilesError || err instanceof EmbeddingError) {
       process.stderr.write(`memlane: ${err.message}\n`);
       process.exitCode = 1;
     } else {

@@ -45,6 +45,8 @@ export interface WaitStatus {
   message: string;
   /** How far it is, 0–1. */
   fraction: number;
+  /** While a file downloads: its bytes so far and in all (when the server says). */
+  download?: { file: string; loaded: number; total: number | undefined };
 }
 
 /** A provider failure that a caller reports per item as `EMBEDDING_FAILED`. */

@@ -19,7 +19,7 @@ export async function createEmbedder(config: Config['embedder']): Promise<Embedd
 }
 
 /** The transformers embedder of a configuration; nothing is loaded or downloaded yet. */
-export function transformersEmbedder(config: Config['embedder']): TransformersEmbedder {
+export function transformersEmbedder(config: Config['embedder'], opts: { dimFromModel?: boolean } = {}): TransformersEmbedder {
   return new TransformersEmbedder({
     model: config.model ?? DEFAULT_TRANSFORMERS_MODEL,
     dtype: config.dtype,
@@ -28,5 +28,6 @@ export function transformersEmbedder(config: Config['embedder']): TransformersEm
     cacheDir: config.cacheDir,
     hub: { endpoint: config.hubEndpoint, ...(config.hubToken !== undefined && { token: config.hubToken }) },
     threads: config.threads,
+    ...(opts.dimFromModel && { dimFromModel: true }),
   });
 }

@@ -41,5 +41,7 @@ export async function serveStdio(config: Config): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   await server.connect(transport);
+  // In the background: the handshake never waits for a model (failures are logged, and the first call retries).
+  if (config.embedder.preload) app.embedder.prepare?.().catch(() => undefined);
   log.info(`memlane ready on stdio (database ${config.dbUri}, embedder ${app.embedder.provider}/${app.embedder.model})`);
 }

@@ -24,6 +24,11 @@ export interface TransformersOptions {
   cacheDir: string;
   hub: HubOptions;
   threads: number;
+  /**
+   * For `memlane model fetch` and `info`, which open no database: a model
+   * whose size is unknown until it is loaded is accepted, and `dim` is 0 until then.
+   */
+  dimFromModel?: boolean;
 }
 
 /** Where the model is, for `memlane model info`, logs and waiting calls. */
@@ -48,20 +53,26 @@ export class TransformersEmbedder implements Embedder {
   readonly provider = 'transformers';
   /** What the database records: the hub id, with the weight variant when it is not the default one. */
   readonly model: string;
-  readonly dim: number;
+  private size: number;
 
   private state: ModelState = { phase: 'idle' };
   private loading: Promise<Loaded> | undefined;
   private loaded: Loaded | undefined;
   private readonly watchers = new Set<(s: ModelState) => void>();
   private closed = false;
+  /** Stops a download in flight when the embedder closes: a server shutting down never waits for the hub. */
+  private readonly stop = new AbortController();
 
   constructor(readonly opts: TransformersOptions) {
     if (!MODEL_ID.test(opts.model)) {
       throw new ModelFilesError(`MEMLANE_EMBED_MODEL "${opts.model}" is not a model id like Xenova/all-MiniLM-L6-v2`);
     }
     this.model = modelIdentity(opts.model, opts.dtype);
-    this.dim = expectedDim(opts);
+    this.size = expectedDim(opts);
+  }
+
+  get dim(): number {
+    return this.size;
   }
 
   /** The folder the model is loaded from: MEMLANE_MODEL_DIR, or its cache folder. */
@@ -98,6 +109,7 @@ export class TransformersEmbedder implements Embedder {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.stop.abort(new Error('memlane is shutting down'));
     const loading = this.loading;
     this.loading = undefined;
     this.loaded = undefined;
@@ -151,13 +163,15 @@ export class TransformersEmbedder implements Embedder {
       const folder = this.opts.modelDir ? locateFolder(this.opts.modelDir, this.opts.dtype, 'MEMLANE_MODEL_DIR') : await this.cached();
       this.setState({ phase: 'loading' });
       const profile = folderProfile(folder.dir, this.opts.model);
-      const model = await Loaded.start(folder, profile, this.opts, this.dim, () => {
+      if (this.size === 0) this.size = folderDim(folder.dir) ?? 0;
+      const model = await Loaded.start(folder, profile, this.opts, this.size, () => {
         // The thread died (it should not): the next call loads the model again.
         if (this.loaded === model) this.loaded = undefined;
         this.loading = undefined;
         this.setState({ phase: 'failed', message: 'the model thread stopped' });
       });
       const loadMs = Math.round(performance.now() - started);
+      if (this.size === 0) this.size = model.dim;
       this.loaded = model;
       this.setState({ phase: 'ready', loadMs, folder });
       log.info(`embedding model ${this.model} (${this.dim} dimensions) loaded from ${folder.dir} in ${loadMs} ms`);
@@ -182,8 +196,13 @@ export class TransformersEmbedder implements Embedder {
       }
       const { downloadModel } = await import('./hub.js');
       log.info(`downloading embedding model ${this.opts.model} (${this.opts.dtype}) from ${this.opts.hub.endpoint} into ${dir}`);
-      await downloadModel(this.opts.model, this.opts.dtype, dir, this.opts.hub, (p: DownloadProgress) =>
-        this.setState({ phase: 'downloading', file: p.file, loaded: p.loaded, total: p.total }),
+      await downloadModel(
+        this.opts.model,
+        this.opts.dtype,
+        dir,
+        this.opts.hub,
+        (p: DownloadProgress) => this.setState({ phase: 'downloading', file: p.file, loaded: p.loaded, total: p.total }),
+        this.stop.signal,
       );
     }
     return locateFolder(dir, this.opts.dtype, 'the downloaded model folder');
@@ -203,6 +222,7 @@ function expectedDim(opts: TransformersOptions): number {
   const folder = opts.modelDir ?? cacheFolder(opts.cacheDir, opts.model);
   const dim = (existsSync(folder) ? folderDim(folder) : undefined) ?? knownDim(opts.model);
   if (dim !== undefined) return dim;
+  if (opts.dimFromModel) return 0;
   throw new ModelFilesError(
     `the vector size of model ${opts.model} is not known before its files are here: run \`memlane model fetch\` first, ` +
       'point MEMLANE_MODEL_DIR at its files, or set MEMLANE_EMBED_DIM',
@@ -220,8 +240,12 @@ const MB = (n: number) => (n / 1e6).toFixed(1);
 function waitStatus(s: ModelState, model: string): WaitStatus {
   switch (s.phase) {
     case 'downloading': {
-      const of = s.total ? ` of ${MB(s.total)} MB` : '';
-      return { message: `embedding model ${model} is still loading (downloading ${s.file}: ${MB(s.loaded)}${of} MB)`, fraction: s.total ? 0.9 * (s.loaded / s.total) : 0 };
+      const of = s.total ? ` of ${MB(s.total)}` : '';
+      return {
+        message: `embedding model ${model} is still loading (downloading ${s.file}: ${MB(s.loaded)}${of} MB)`,
+        fraction: s.total ? 0.9 * (s.loaded / s.total) : 0,
+        download: { file: s.file, loaded: s.loaded, total: s.total },
+      };
     }
     case 'loading':
       return { message: `embedding model ${model} is still loading (starting ONNX Runtime)`, fraction: 0.9 };
@@ -239,12 +263,14 @@ class Loaded {
   private next = 0;
   private readonly pending = new Map<number, { resolve: (d: Float32Array) => void; reject: (e: Error) => void }>();
   alive = true;
+  dim = 0;
 
   private constructor(
     private readonly worker: Worker,
     readonly profile: ModelProfile,
   ) {}
 
+  /** `dim` 0: whatever the model gives. */
   static async start(folder: ModelFolder, profile: ModelProfile, opts: TransformersOptions, dim: number, onDeath: () => void): Promise<Loaded> {
     // stdout is the MCP channel even for a worker's stray console.log: both streams go to stderr.
     const worker = new Worker(workerUrl(), { stdout: true, stderr: true });
@@ -279,12 +305,13 @@ class Loaded {
       await model.terminate();
       throw err;
     }
-    if (got !== dim) {
+    if (dim !== 0 && got !== dim) {
       await model.terminate();
       throw new ModelFilesError(`the model gives ${got}-dimensional vectors, but ${dim} were expected (MEMLANE_EMBED_DIM, or the size its configuration declares)`);
     }
     // Idle, the thread must not keep a finished process alive; a request refs it again.
     worker.unref();
+    model.dim = got;
     return model;
   }
 
