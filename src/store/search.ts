@@ -82,12 +82,8 @@ export interface RankingProfile {
   vectorSharpness: number;
   vectorForwardWeight: number;
   vectorBackwardWeight: number;
-  /** Hybrid: cosine similarity (0–1), less `vectorFloor`, is added with this weight to the text evidence. */
+  /** Hybrid: cosine similarity (0–1) is added with this weight to the text evidence. */
   vectorWeight: number;
-  /** Hybrid: the cosine an unrelated text already reaches; only what is above it counts as evidence. */
-  vectorFloor: number;
-  /** Hybrid: the vector evidence is lent to session neighbours like the text evidence (else it counts for its own memory only). */
-  vectorLends: boolean;
 }
 
 /** The offline hashed embedder (`local`): a lexical vector, a second opinion on the words. */
@@ -96,26 +92,21 @@ export const LEXICAL_RANKING: RankingProfile = {
   vectorForwardWeight: 0.3,
   vectorBackwardWeight: 0.2,
   vectorWeight: 2,
-  vectorFloor: 0,
-  vectorLends: false,
 };
 
 /**
  * The local neural embedder (`transformers`, all-MiniLM-L6-v2 by default): a
- * semantic vector, evidence of its own. Its cosines sit higher (an unrelated
- * turn 0.1–0.3, a match 0.5–0.8), so only what is above 0.3 counts, and with
- * five times the hashed vector's weight. Chosen from a grid (weight 2–45,
- * floor 0–0.3, lent or not) on LoCoMo dev by `npm run bench:ranking`:
- * hybrid hit@1/5/10 42.6/72.5/81.4 → 45.0/73.9/81.6 on the four
- * conversations, 43.5/74.1/80.4 by leave-one-conversation-out. Lending the
- * vector evidence to neighbours lost hit@1. Vector mode keeps the lexical
- * values: no grid point beat them by leave-one-conversation-out.
- * (`openai` keeps the lexical profile: it was not measured.)
+ * semantic vector, evidence of its own, so it weighs more than the hashed
+ * one. Chosen from a grid of hybrid weights (2–20) on LoCoMo dev by `npm run
+ * bench:ranking`: hybrid hit@1/5/10 42.6/72.5/81.4 at weight 2 → 44.3/74.2/81.6
+ * at 5 on the four conversations, 44.2/73.9/80.8 by leave-one-conversation-out
+ * (bench/RESULTS.md). Vector mode keeps the lexical values: no grid point beat
+ * them by leave-one-conversation-out. (`openai` keeps the lexical profile: it
+ * was not measured.)
  */
-export const SEMANTIC_RANKING: RankingProfile = { ...LEXICAL_RANKING, vectorWeight: 10, vectorFloor: 0.3 };
+export const SEMANTIC_RANKING: RankingProfile = { ...LEXICAL_RANKING, vectorWeight: 5 };
 
 export const rankingProfile = (provider: string): RankingProfile => (provider === 'transformers' ? SEMANTIC_RANKING : LEXICAL_RANKING);
-
 
 /**
  * batch_search's retrieval and ranking over one namespace, on the in-memory
@@ -170,10 +161,8 @@ export class Searcher {
       for (const [id, e] of evidence) scores.set(id, Math.max(0, Math.min(1, 1 + tau * Math.log(e))));
     } else {
       const kernel = { forward: RANKING.forwardWeight, reply: RANKING.replyWeight, backward: RANKING.backwardWeight };
-      const vector = new Map([...cosine].map(([id, c]) => [id, profile.vectorWeight * Math.max(0, c - profile.vectorFloor)]));
-      const own = profile.vectorLends ? sum(bm25, vector) : bm25;
-      const evidence = sessionEvidence(own, memories, neighbour, kernel);
-      if (!profile.vectorLends) for (const [id, v] of vector) evidence.set(id, (evidence.get(id) ?? 0) + v);
+      const evidence = sessionEvidence(bm25, memories, neighbour, kernel);
+      for (const [id, c] of cosine) evidence.set(id, (evidence.get(id) ?? 0) + profile.vectorWeight * c);
       for (const [id, k] of evidence) scores.set(id, k / (k + RANKING.scoreScale));
     }
 
@@ -244,12 +233,6 @@ function sessionEvidence(
   }
   for (const [id, v] of evidence) evidence.set(id, v + RANKING.sessionWeight * (bestInSession.get(memories.get(id)!.session_id) ?? 0));
   return evidence;
-}
-
-function sum(a: Map<string, number>, b: Map<string, number>): Map<string, number> {
-  const out = new Map(a);
-  for (const [id, v] of b) out.set(id, (out.get(id) ?? 0) + v);
-  return out;
 }
 
 /**
