@@ -6,21 +6,25 @@
  *
  * The data is read from ../shared/data (CC BY-NC 4.0: never copied into this
  * repository). Usage: npm run bench:quality [-- --data FILE] [--conversations N] [--per-session] [--json]
+ * [--embedder local,transformers,openai] (default local, and openai when OPENAI_API_KEY or
+ * OPENAI_BASE_URL is set). transformers uses MEMLANE_MODEL_DIR, or else the test model that
+ * `npm run model:test` installs outside the repository.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { openApp } from '../src/app.js';
+import { type App, openApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { ENGLISH_STOP_WORDS } from '../src/embed/stopwords.js';
 import { createServer } from '../src/server.js';
 import { machine } from './machine.js';
 
-interface Turn {
+export interface Turn {
   id: string;
   speaker: string;
   session: number;
@@ -28,13 +32,13 @@ interface Turn {
   text: string;
   image_caption?: string;
 }
-interface Query {
+export interface Query {
   qid: string;
   question: string;
   evidence: string[];
   category: number;
 }
-interface Conversation {
+export interface Conversation {
   conv_id: string;
   turns: Turn[];
   queries: Query[];
@@ -78,7 +82,7 @@ export function loadConversations(file: string, limit?: number): Conversation[] 
 export const contentOf = (t: Turn): string => `${t.speaker}: ${t.text}${t.image_caption ? ` [image: ${t.image_caption}]` : ''}`;
 
 /** Ranks, scores and averages one method's answers (lists of turn ids, best first). */
-class Scorer {
+export class Scorer {
   private hits = { 1: 0, 5: 0, 10: 0 };
   private alls = { 1: 0, 5: 0, 10: 0 };
   private n = 0;
@@ -151,6 +155,34 @@ export interface QualityOptions {
   log?: (line: string) => void;
 }
 
+export type Call = (name: string, args: Record<string, unknown>) => Promise<{ results: Array<Record<string, any>> }>;
+
+/** The agent a conversation is stored as. */
+export const agentOf = (conv: Conversation): string => conv.conv_id.replace(/[^A-Za-z0-9._-]/g, '_');
+
+/**
+ * Stores a conversation the way an agent does: turns in order, `speaker: text` as
+ * content, the date in metadata, at most 100 per batch_remember; one memlane
+ * session for the conversation, or (perSession) one per conversation session.
+ */
+export async function storeConversation(app: App, call: Call, conv: Conversation, perSession: boolean): Promise<void> {
+  const agent = agentOf(conv);
+  const bySession = new Map<number, Turn[]>();
+  for (const t of conv.turns) {
+    const key = perSession ? t.session : 0;
+    bySession.set(key, [...(bySession.get(key) ?? []), t]);
+  }
+  for (const turns of bySession.values()) {
+    const { token } = await app.sessions.create(agent, { origin: 'bench' });
+    for (let i = 0; i < turns.length; i += 100) {
+      const memories = turns.slice(i, i + 100).map((t) => ({ id: t.id, content: contentOf(t), type: 'episodic', metadata: { date: t.session_date, speaker: t.speaker } }));
+      const res = await call('batch_remember', { memories, session_token: token, options: { dedupe: false } });
+      const bad = res.results.filter((r) => r.status !== 'ok');
+      if (bad.length) throw new Error(`ingest failed: ${JSON.stringify(bad[0])}`);
+    }
+  }
+}
+
 /** Runs the whole benchmark in-process: a real memlane behind a real MCP client. */
 export async function runQualityBench(opts: QualityOptions = {}): Promise<QualityReport> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
@@ -164,11 +196,7 @@ export async function runQualityBench(opts: QualityOptions = {}): Promise<Qualit
   const client = new Client({ name: 'memlane-bench', version: '1' });
   await client.connect(c);
 
-  const call = async (name: string, args: Record<string, unknown>) => {
-    const res = await client.callTool({ name, arguments: args });
-    if (res.isError) throw new Error(`${name} failed: ${JSON.stringify(res.content)}`);
-    return res.structuredContent as { results: Array<Record<string, any>> };
-  };
+  const call = callerOf(client);
 
   const total = { bm25: new Scorer(), text: new Scorer(), vector: new Scorer(), hybrid: new Scorer() };
   const perConversation: QualityReport['perConversation'] = {};
@@ -176,25 +204,9 @@ export async function runQualityBench(opts: QualityOptions = {}): Promise<Qualit
   let ingestMs = 0;
   try {
     for (const conv of convs) {
-      const agent = conv.conv_id.replace(/[^A-Za-z0-9._-]/g, '_');
-      // The way an agent stores a conversation: turns in order, `speaker: text` as
-      // content, the date in metadata, at most 100 per batch_remember; one memlane
-      // session for the conversation, or (--per-session) one per conversation session.
+      const agent = agentOf(conv);
       const t0 = performance.now();
-      const bySession = new Map<number, Turn[]>();
-      for (const t of conv.turns) {
-        const key = opts.perSession ? t.session : 0;
-        bySession.set(key, [...(bySession.get(key) ?? []), t]);
-      }
-      for (const turns of bySession.values()) {
-        const { token } = await app.sessions.create(agent, { origin: 'bench' });
-        for (let i = 0; i < turns.length; i += 100) {
-          const memories = turns.slice(i, i + 100).map((t) => ({ id: t.id, content: contentOf(t), type: 'episodic', metadata: { date: t.session_date, speaker: t.speaker } }));
-          const res = await call('batch_remember', { memories, session_token: token, options: { dedupe: false } });
-          const bad = res.results.filter((r) => r.status !== 'ok');
-          if (bad.length) throw new Error(`ingest failed: ${JSON.stringify(bad[0])}`);
-        }
-      }
+      await storeConversation(app, call, conv, opts.perSession ?? false);
       // What the background maintainer does after a burst of writes, done at
       // once so that query times reflect a maintained database.
       await app.maintainer.compactAll();
@@ -238,6 +250,15 @@ export async function runQualityBench(opts: QualityOptions = {}): Promise<Qualit
   };
 }
 
+/** Calls a tool and returns its structuredContent; a whole-call failure throws. */
+export const callerOf =
+  (client: Client): Call =>
+  async (name, args) => {
+    const res = await client.callTool({ name, arguments: args });
+    if (res.isError) throw new Error(`${name} failed: ${JSON.stringify(res.content)}`);
+    return res.structuredContent as { results: Array<Record<string, any>> };
+  };
+
 export function formatReport(r: QualityReport, modes: Mode[]): string {
   const row = (name: string, x: Recall) =>
     `| ${name.padEnd(22)} | ${x.hit[1].toFixed(1)} | ${x.hit[5].toFixed(1)} | ${x.hit[10].toFixed(1)} | ${x.all[1].toFixed(1)} | ${x.all[5].toFixed(1)} | ${x.all[10].toFixed(1)} |`;
@@ -266,11 +287,17 @@ async function main(): Promise<void> {
       conversations: { type: 'string' },
       'per-session': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      embedder: { type: 'string' },
     },
   });
   const modes: Mode[] = ['text', 'vector', 'hybrid'];
-  const runs: Array<{ label: string; env: Record<string, string> }> = [{ label: 'local', env: { MEMLANE_EMBEDDER: 'local' } }];
-  if (process.env.OPENAI_API_KEY || process.env.OPENAI_BASE_URL) runs.push({ label: 'openai', env: { MEMLANE_EMBEDDER: 'openai' } });
+  const remote = process.env.OPENAI_API_KEY || process.env.OPENAI_BASE_URL;
+  const labels = values.embedder?.split(',').map((s) => s.trim()) ?? (remote ? ['local', 'openai'] : ['local']);
+  const runs = labels.map((label): { label: string; env: Record<string, string> } => {
+    if (label === 'local' || label === 'openai') return { label, env: { MEMLANE_EMBEDDER: label } };
+    if (label === 'transformers') return { label, env: { MEMLANE_EMBEDDER: label, MEMLANE_MODEL_DIR: testModelDir() } };
+    throw new Error(`--embedder ${label}: expected local, transformers or openai`);
+  });
   for (const run of runs) {
     const report = await runQualityBench({
       ...(values.data !== undefined && { data: values.data }),
@@ -281,6 +308,13 @@ async function main(): Promise<void> {
     });
     process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : `\n## ${run.label}\n${formatReport(report, modes)}\n`);
   }
+}
+
+/** MEMLANE_MODEL_DIR, or the folder `npm run model:test` installs (and prints). */
+export function testModelDir(): string {
+  if (process.env.MEMLANE_MODEL_DIR) return process.env.MEMLANE_MODEL_DIR;
+  const script = join(repositoryRoot(), 'scripts', 'test-model.py');
+  return execFileSync('python3', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -66,6 +66,7 @@ export async function openApp(config: Config, opts: OpenOptions = {}): Promise<A
       // Let this process's writes in flight finish before the tables close under them.
       await db.lock.drain();
       db.close();
+      await configured.close?.();
     },
   };
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import './quiet.js';
 import type { Command } from './commands/command.js';
+import { EmbeddingError } from './embed/embedder.js';
+import { ModelFilesError } from './embed/transformers/files.js';
 import { parseServeArgs } from './commands/serve.js';
 import { USAGE, UsageError } from './commands/usage.js';
 import { ConfigError } from './errors.js';
@@ -32,12 +34,14 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  if (command !== undefined && command !== 'serve' && !commands[command]) throw new UsageError(`unknown command "${command}"`);
+  if (command !== undefined && command !== 'serve' && command !== 'model' && !commands[command]) throw new UsageError(`unknown command "${command}"`);
   const serve = command === 'serve' ? parseServeArgs(rest) : { http: undefined };
   // The stdio server starts answering before anything heavy is loaded (transport/stdio-boot.ts).
   const boot = (command === undefined || command === 'serve') && !serve.http ? bootStdio() : undefined;
   const { loadConfig } = await import('./config.js');
   const config = loadConfig();
+  // The model needs no database: it can be fetched before the first start, or before a switch.
+  if (command === 'model') return (await import('./commands/model.js')).modelCommand(rest, config);
   if (command === undefined || command === 'serve') {
     if (serve.http) {
       // Loaded only here: the SDK's HTTP transport costs every other start (stdio, the commands) half a second.
@@ -69,7 +73,7 @@ function report(err: unknown): void {
   if (err instanceof UsageError) {
     process.stderr.write(`memlane: ${err.message}\n\n${USAGE}`);
     process.exitCode = 2;
-  } else if (err instanceof ConfigError || err instanceof EmbedderMismatchError || err instanceof StoreOpenError) {
+  } else if (err instanceof ConfigError || err instanceof EmbedderMismatchError || err instanceof StoreOpenError || err instanceof ModelFilesError || err instanceof EmbeddingError) {
     process.stderr.write(`memlane: ${err.message}\n`);
     process.exitCode = 1;
   } else {

@@ -1,8 +1,10 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism, homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { DEFAULT_DTYPE, DEFAULT_HUB, DTYPES, type Dtype } from './embed/transformers/files.js';
 import { agentIdSchema } from './scope/ids.js';
+import { isLocalUri } from './store/uri.js';
 
 /** Items per call unless MEMLANE_MAX_BATCH says otherwise (contract §3). */
 export const DEFAULT_MAX_BATCH = 100;
@@ -10,11 +12,17 @@ export const DEFAULT_MAX_BATCH = 100;
 /** Environment → one typed, validated Config (contract §5). */
 const envSchema = z.object({
   MEMLANE_DB: z.string().min(1).optional(),
-  MEMLANE_EMBEDDER: z.enum(['local', 'openai']).default('local'),
+  MEMLANE_EMBEDDER: z.enum(['local', 'openai', 'transformers']).default('local'),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_BASE_URL: z.string().url().optional(),
   MEMLANE_EMBED_MODEL: z.string().min(1).optional(),
   MEMLANE_EMBED_DIM: z.coerce.number().int().min(8).max(8192).optional(),
+  MEMLANE_MODEL_DIR: z.string().min(1).optional(),
+  MEMLANE_EMBED_DTYPE: z.enum(DTYPES).default(DEFAULT_DTYPE),
+  MEMLANE_EMBED_THREADS: z.coerce.number().int().min(1).max(256).optional(),
+  MEMLANE_EMBED_PRELOAD: z.enum(['0', '1', 'true', 'false']).default('0'),
+  HF_ENDPOINT: z.string().url().optional(),
+  HF_TOKEN: z.string().optional(),
   MEMLANE_AGENT: agentIdSchema.default('default'),
   MEMLANE_SESSION_TOKEN: z.string().optional(),
   MEMLANE_REQUIRE_TOKEN: z.enum(['0', '1', 'true', 'false']).default('0'),
@@ -29,11 +37,23 @@ const envSchema = z.object({
 export interface Config {
   dbUri: string;
   embedder: {
-    provider: 'local' | 'openai';
+    provider: 'local' | 'openai' | 'transformers';
     model?: string;
     dim?: number;
     apiKey?: string;
     baseURL?: string;
+    /** transformers: a folder holding the model's files (nothing is downloaded then). */
+    modelDir?: string;
+    /** transformers: which ONNX weights (`q8`: onnx/model_quantized.onnx). */
+    dtype: Dtype;
+    /** transformers: ONNX Runtime's threads for one inference (default: every core). */
+    threads: number;
+    /** transformers: start loading the model when the server starts instead of at the first call that needs it. */
+    preload: boolean;
+    /** transformers: where hub downloads are kept (`models/` under the data directory). */
+    cacheDir: string;
+    hubEndpoint: string;
+    hubToken?: string;
   };
   defaultAgent: string;
   sessionToken?: string;
@@ -72,14 +92,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  const dbUri = e.MEMLANE_DB ?? defaultDbDir(env);
   return {
-    dbUri: e.MEMLANE_DB ?? defaultDbDir(env),
+    dbUri,
     embedder: {
       provider: e.MEMLANE_EMBEDDER,
       ...(e.MEMLANE_EMBED_MODEL !== undefined && { model: e.MEMLANE_EMBED_MODEL }),
       ...(e.MEMLANE_EMBED_DIM !== undefined && { dim: e.MEMLANE_EMBED_DIM }),
       ...(e.OPENAI_API_KEY !== undefined && { apiKey: e.OPENAI_API_KEY }),
       ...(e.OPENAI_BASE_URL !== undefined && { baseURL: e.OPENAI_BASE_URL }),
+      ...(e.MEMLANE_MODEL_DIR !== undefined && { modelDir: resolve(e.MEMLANE_MODEL_DIR) }),
+      dtype: e.MEMLANE_EMBED_DTYPE,
+      threads: e.MEMLANE_EMBED_THREADS ?? availableParallelism(),
+      preload: e.MEMLANE_EMBED_PRELOAD === '1' || e.MEMLANE_EMBED_PRELOAD === 'true',
+      // Under the data directory, beside the tables; an object-store database keeps it in the local default one.
+      cacheDir: join(isLocalUri(dbUri) ? dbUri : defaultDbDir(env), 'models'),
+      hubEndpoint: e.HF_ENDPOINT ?? DEFAULT_HUB,
+      ...(e.HF_TOKEN !== undefined && { hubToken: e.HF_TOKEN }),
     },
     defaultAgent: e.MEMLANE_AGENT,
     ...(e.MEMLANE_SESSION_TOKEN !== undefined && { sessionToken: e.MEMLANE_SESSION_TOKEN }),

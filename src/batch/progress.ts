@@ -17,6 +17,12 @@ const STAGES = 3;
 export interface Progress {
   /** `count` more of the call's items have passed `stage`. Never throws, never waits. */
   advance(stage: ProgressStage, count: number): void;
+  /**
+   * The call is waiting before its next stage (a local model loading), `fraction`
+   * (0–1) of the way. Reported inside the step to the next item-stage, so that
+   * `progress` still only grows. Never throws, never waits.
+   */
+  wait(message: string, fraction: number): void;
 }
 
 /** Where a call's progress goes: the transport's notification for this request. */
@@ -26,6 +32,8 @@ export class CallProgress implements Progress {
   private readonly total: number;
   private sent = 0;
   private readonly passed = new Map<number, number>();
+  /** The last whole item-stage count sent; waits are reported between it and the next. */
+  private base = 0;
   /** Notifications go out one after another, and all before the call's response. */
   private chain: Promise<void> = Promise.resolve();
 
@@ -44,6 +52,14 @@ export class CallProgress implements Progress {
     this.send(index * this.items + passed, `${passed}/${this.items} ${stage}`);
   }
 
+  wait(message: string, fraction: number): void {
+    if (!this.sink) return;
+    // Just under the next whole step (at most 0.99 of it), rounded so that repeats of one fraction are dropped.
+    const within = Math.round(Math.min(1, Math.max(0, fraction)) * 99) / 100;
+    if (within <= 0) return;
+    this.send(this.base + within, message);
+  }
+
   /** The last notification, `progress = total`; resolves when every notification has been handed to the transport. */
   finish(): Promise<void> {
     if (this.sink) this.send(this.total, `${this.items}/${this.items} done`);
@@ -54,6 +70,7 @@ export class CallProgress implements Progress {
     // Strictly increasing: a later stage's count can trail an earlier stage's total.
     if (progress <= this.sent || progress > this.total) return;
     this.sent = progress;
+    if (Number.isInteger(progress)) this.base = progress;
     const sink = this.sink!;
     const update = { progress, total: this.total, message };
     // A client that went away must not fail the call: its result is still written.

@@ -1,6 +1,7 @@
 import { describe } from '../store/db.js';
 import { reembedAll } from '../store/reembed.js';
 import { defineCommand, parseOrUsage } from './command.js';
+import { prepareModel } from './model.js';
 import { progressBar } from './progress.js';
 
 /** `memlane reembed`: every memory, re-embedded with the configured embedder (contract §5). */
@@ -20,6 +21,7 @@ export const reembedCommand = defineCommand<Record<string, never>>({
     process.stderr.write(`re-embedding with ${describe(to)} (was ${describe(from)})\n`);
     const bar = progressBar('reembed');
     try {
+      await prepareModel(app.embedder);
       const result = await reembedAll(app.db, app.embedder, ({ done, total }) => bar.update(done, total));
       bar.stop();
       process.stderr.write(`${result.memories} memories re-embedded${result.resumed ? ` (${result.resumed} carried over from an interrupted run)` : ''}; the database now uses ${describe(to)}\n`);

@@ -1,4 +1,4 @@
-import { EmbeddingError, type EmbedOptions, type Embedder } from './embedder.js';
+import { EmbeddingError, type EmbedOptions, type Embedder, type WaitStatus } from './embedder.js';
 
 /**
  * An embedder that refuses to embed while `mismatch()` names a reason: the
@@ -17,5 +17,7 @@ export function guardedEmbedder(inner: Embedder, mismatch: () => string | undefi
       if (why !== undefined) throw new EmbeddingError(why);
       return inner.embed(texts, opts);
     },
+    ...(inner.prepare && { prepare: (onWait?: (w: WaitStatus) => void) => inner.prepare!(onWait) }),
+    ...(inner.close && { close: () => inner.close!() }),
   };
 }

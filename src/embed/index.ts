@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { Embedder } from './embedder.js';
 import { LocalEmbedder } from './local.js';
 import { OpenAIEmbedder } from './openai.js';
+import { DEFAULT_TRANSFORMERS_MODEL, TransformersEmbedder } from './transformers/embedder.js';
 
 /** The configured embedder (contract §5 MEMLANE_EMBEDDER). */
 export async function createEmbedder(config: Config['embedder']): Promise<Embedder> {
@@ -13,5 +14,20 @@ export async function createEmbedder(config: Config['embedder']): Promise<Embedd
       ...(config.dim !== undefined && { dim: config.dim }),
     });
   }
+  if (config.provider === 'transformers') return transformersEmbedder(config);
   return new LocalEmbedder(config.dim);
+}
+
+/** The transformers embedder of a configuration; nothing is loaded or downloaded yet. */
+export function transformersEmbedder(config: Config['embedder'], opts: { dimFromModel?: boolean } = {}): TransformersEmbedder {
+  return new TransformersEmbedder({
+    model: config.model ?? DEFAULT_TRANSFORMERS_MODEL,
+    dtype: config.dtype,
+    ...(config.dim !== undefined && { dim: config.dim }),
+    ...(config.modelDir !== undefined && { modelDir: config.modelDir }),
+    cacheDir: config.cacheDir,
+    hub: { endpoint: config.hubEndpoint, ...(config.hubToken !== undefined && { token: config.hubToken }) },
+    threads: config.threads,
+    ...(opts.dimFromModel && { dimFromModel: true }),
+  });
 }

@@ -1,5 +1,6 @@
 import * as lancedb from '@lancedb/lancedb';
 import { StorageError } from '../errors.js';
+import { isLocalUri } from './uri.js';
 import { DirectoryLock } from './dir-lock.js';
 import { EmbedderMismatchError, StoreOpenError, prepareLocalDir } from './local-dir.js';
 import { migrate } from './migrate.js';
@@ -15,7 +16,7 @@ export interface EmbedderInfo {
 
 export { EmbedderMismatchError };
 
-export const isLocalUri = (uri: string): boolean => !/^[a-z][a-z0-9+.-]*:\/\//i.test(uri);
+export { isLocalUri } from './uri.js';
 
 /**
  * One open database: the connection, the sessions and meta tables, one

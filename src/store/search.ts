@@ -58,6 +58,18 @@ export const RANKING = {
   backwardWeight: 0.3,
   /** Every memory gets this share of the best match in its session: topics cluster in sessions. */
   sessionWeight: 0.2,
+  /** Text evidence k → score k / (k + scale): a typical relevant hit scores about 0.5. */
+  scoreScale: 15,
+  /** Recency boost half-life. */
+  recencyHalfLifeMs: 30 * 86_400_000,
+};
+
+/**
+ * How the vector evidence enters the ranking: the one part of it that depends
+ * on what kind of embedder made the vectors, picked by its provider
+ * (`rankingProfile`). Everything else in RANKING is shared.
+ */
+export interface RankingProfile {
   /**
    * Vector mode lends evidence to session neighbours too, but of the sharpened
    * similarity exp((cosine − 1) / sharpness): hashed-embedding cosines are
@@ -68,17 +80,34 @@ export const RANKING = {
    * leave-one-conversation-out; the vector shares are lower than text's
    * because cosine ranks its own best matches less reliably than BM25.
    */
+  vectorSharpness: number;
+  vectorForwardWeight: number;
+  vectorBackwardWeight: number;
+  /** Hybrid: cosine similarity (0–1) is added with this weight to the text evidence. */
+  vectorWeight: number;
+}
+
+/** The offline hashed embedder (`local`): a lexical vector, a second opinion on the words. */
+export const LEXICAL_RANKING: RankingProfile = {
   vectorSharpness: 0.1,
   vectorForwardWeight: 0.3,
   vectorBackwardWeight: 0.2,
-  /** Hybrid: cosine similarity (0–1) is added with this weight to the text evidence. */
   vectorWeight: 2,
-  /** Text evidence k → score k / (k + scale): a typical relevant hit scores about 0.5. */
-  scoreScale: 15,
-  /** Recency boost half-life. */
-  recencyHalfLifeMs: 30 * 86_400_000,
 };
 
+/**
+ * The local neural embedder (`transformers`, all-MiniLM-L6-v2 by default): a
+ * semantic vector, evidence of its own, so it weighs more than the hashed
+ * one. Chosen from a grid of hybrid weights (2–20) on LoCoMo dev by `npm run
+ * bench:ranking`: hybrid hit@1/5/10 42.6/72.5/81.4 at weight 2 → 44.3/74.2/81.6
+ * at 5 on the four conversations, 44.2/73.9/80.8 by leave-one-conversation-out
+ * (bench/RESULTS.md). Vector mode keeps the lexical values: no grid point beat
+ * them by leave-one-conversation-out. (`openai` keeps the lexical profile: it
+ * was not measured.)
+ */
+export const SEMANTIC_RANKING: RankingProfile = { ...LEXICAL_RANKING, vectorWeight: 5 };
+
+export const rankingProfile = (provider: string): RankingProfile => (provider === 'transformers' ? SEMANTIC_RANKING : LEXICAL_RANKING);
 
 /**
  * batch_search's retrieval and ranking over one namespace, on the in-memory
@@ -87,11 +116,16 @@ export const RANKING = {
  * query to LanceDB when nothing changed since the last call.
  */
 export class Searcher {
-  constructor(private readonly store: MemoryStore) {}
+  /** `profile`: BENCH ONLY (bench/ranking-study.ts), to measure other values; else the database's embedder picks it. */
+  constructor(
+    private readonly store: MemoryStore,
+    private readonly profile?: RankingProfile,
+  ) {}
 
   async search(req: SearchRequest): Promise<SearchHit[]> {
     const replica = await this.store.replicaFor(req.namespace);
     if (!replica) return [];
+    const profile = this.profile ?? rankingProfile(this.store.db.embedder.provider);
     const accept = replica.predicate(req.namespace, req.now, req.filter);
     // The same candidates whatever `limit` is (it is at most 100), so a memory's score
     // never depends on `limit`; the filter is exact here, so candidates are all matches.
@@ -124,15 +158,15 @@ export class Searcher {
     if (req.mode === 'vector') {
       // Score = the cosine that alone would earn this evidence: a memory with
       // no help from its neighbours scores exactly its cosine similarity.
-      const tau = RANKING.vectorSharpness;
+      const tau = profile.vectorSharpness;
       const sharp = new Map([...cosine].map(([id, c]) => [id, Math.exp((c - 1) / tau)]));
-      const kernel = { forward: RANKING.vectorForwardWeight, reply: RANKING.replyWeight, backward: RANKING.vectorBackwardWeight };
+      const kernel = { forward: profile.vectorForwardWeight, reply: RANKING.replyWeight, backward: profile.vectorBackwardWeight };
       const evidence = sessionEvidence(sharp, memories, neighbour, kernel);
       for (const [id, e] of evidence) scores.set(id, Math.max(0, Math.min(1, 1 + tau * Math.log(e))));
     } else {
       const kernel = { forward: RANKING.forwardWeight, reply: RANKING.replyWeight, backward: RANKING.backwardWeight };
       const evidence = sessionEvidence(bm25, memories, neighbour, kernel);
-      for (const [id, c] of cosine) evidence.set(id, (evidence.get(id) ?? 0) + RANKING.vectorWeight * c);
+      for (const [id, c] of cosine) evidence.set(id, (evidence.get(id) ?? 0) + profile.vectorWeight * c);
       for (const [id, k] of evidence) scores.set(id, k / (k + RANKING.scoreScale));
     }
 

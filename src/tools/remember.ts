@@ -58,7 +58,12 @@ export const rememberTool = defineTool<RememberItem, { dedupe: boolean; max_retr
     const { store, embedder } = ctx.services;
     const { scope, now } = ctx;
     const outcomes = new Map<number, Outcome>();
-    const vectors = new CallVectors(embedder, { signal: ctx.deadline.signal, maxRetries: ctx.options.max_retries });
+    const vectors = new CallVectors(embedder, {
+      signal: ctx.deadline.signal,
+      maxRetries: ctx.options.max_retries,
+      deadlineAt: ctx.deadline.at,
+      progress: ctx.progress,
+    });
 
     // Checks that need no database: the caller's vector and the expiry time.
     const ready = items.flatMap(({ index, item }) => {

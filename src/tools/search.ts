@@ -95,7 +95,13 @@ export const searchTool = defineTool<SearchItem, { max_retries: number }>({
   async run(items, ctx) {
     const { searcher, embedder, store } = ctx.services;
     const outcomes = new Map<number, Outcome>();
-    const vectors = new CallVectors(embedder, { signal: ctx.deadline.signal, maxRetries: ctx.options.max_retries });
+    const vectors = new CallVectors(embedder, {
+      signal: ctx.deadline.signal,
+      maxRetries: ctx.options.max_retries,
+      deadlineAt: ctx.deadline.at,
+      kind: 'query',
+      progress: ctx.progress,
+    });
     await vectors.ensure(items.filter(({ item }) => item.mode !== 'text' && !item.embedding).map(({ item }) => item.query));
     ctx.progress.advance('embedded', items.length);
 

@@ -60,7 +60,12 @@ export const updateTool = defineTool<UpdateItem, { max_retries: number }>({
     const { store, embedder } = ctx.services;
     const { scope, now } = ctx;
     const outcomes = new Map<number, Outcome>();
-    const vectors = new CallVectors(embedder, { signal: ctx.deadline.signal, maxRetries: ctx.options.max_retries });
+    const vectors = new CallVectors(embedder, {
+      signal: ctx.deadline.signal,
+      maxRetries: ctx.options.max_retries,
+      deadlineAt: ctx.deadline.at,
+      progress: ctx.progress,
+    });
     const ids = items.map(({ item }) => item.id);
 
     // Embed changed text outside the write lock; the vector depends only on embeddingText.

@@ -1,4 +1,5 @@
-import { EmbeddingError, type Embedder } from '../embed/embedder.js';
+import type { Progress } from '../batch/progress.js';
+import { EmbeddingError, type Embedder, type EmbedOptions } from '../embed/embedder.js';
 import { ErrorCode, itemError, type ItemError } from '../errors.js';
 import { timed } from '../timing.js';
 
@@ -13,7 +14,15 @@ export class CallVectors {
 
   constructor(
     private readonly embedder: Embedder,
-    private readonly opts: { signal?: AbortSignal; maxRetries?: number },
+    private readonly opts: {
+      signal?: AbortSignal;
+      maxRetries?: number;
+      /** The call's deadline: a model still loading then fails these items with EMBEDDING_FAILED saying so. */
+      deadlineAt?: number;
+      kind?: EmbedOptions['kind'];
+      /** Where a wait for the model (a download, a load) is reported. */
+      progress?: Progress;
+    },
   ) {}
 
   /** Embeds every text not yet embedded (or failed) in one provider call. */
@@ -21,9 +30,13 @@ export class CallVectors {
     const missing = [...new Set(texts)].filter((t) => !this.vectors.has(t) && !this.failures.has(t));
     if (missing.length === 0) return;
     try {
+      const { signal, maxRetries, deadlineAt, kind, progress } = this.opts;
       const out = await timed('embed', () => this.embedder.embed(missing, {
-        ...(this.opts.signal && { signal: this.opts.signal }),
-        ...(this.opts.maxRetries !== undefined && { maxRetries: this.opts.maxRetries }),
+        ...(signal && { signal }),
+        ...(maxRetries !== undefined && { maxRetries }),
+        ...(deadlineAt !== undefined && { deadlineAt }),
+        ...(kind && { kind }),
+        ...(progress && { onWait: (w) => progress.wait(w.message, w.fraction) }),
       }));
       missing.forEach((t, i) => this.vectors.set(t, out[i]!));
     } catch (err) {

@@ -257,6 +257,7 @@ export async function serveHttp(config: Config, opts: HttpOptions): Promise<void
     })());
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  if (config.embedder.preload) app.embedder.prepare?.().catch(() => undefined);
   // Printed whatever MEMLANE_LOG_LEVEL says: it is how an operator (or a test with --port 0) finds the server.
   process.stderr.write(`memlane: listening on ${http.url} (database ${config.dbUri}, embedder ${app.embedder.provider}/${app.embedder.model})\n`);
 }

@@ -48,6 +48,8 @@ export async function serveStdio(config: Config, boot: StdioBoot, onFailure: (er
       }
       // The agent this server acts for by default: its memories are loaded now, not at its first search.
       if (config.sessionToken === undefined) app.store.warm(`agent:${config.defaultAgent}`);
+      // In the background: calls never wait for a model they do not need (failures are logged, and the first call retries).
+      if (config.embedder.preload) app.embedder.prepare?.().catch(() => undefined);
       log.info(`memlane ready on stdio (database ${config.dbUri}, embedder ${app.embedder.provider}/${app.embedder.model})`);
       return { app, sources };
     })());
