@@ -8,6 +8,7 @@ import { sessionCommand } from './commands/session.js';
 import { exportCommand, importCommand } from './commands/transfer.js';
 import { USAGE, UsageError } from './commands/usage.js';
 import { ConfigError, loadConfig } from './config.js';
+import { ReadOnlyError } from './errors.js';
 import { EmbedderMismatchError } from './store/db.js';
 import { StoreOpenError } from './store/local-dir.js';
 import { parseServeArgs } from './commands/serve.js';
@@ -64,7 +65,7 @@ main(process.argv.slice(2)).then(
     if (err instanceof UsageError) {
       process.stderr.write(`memlane: ${err.message}\n\n${USAGE}`);
       process.exitCode = 2;
-    } else if (err instanceof ConfigError || err instanceof EmbedderMismatchError || err instanceof StoreOpenError) {
+    } else if (err instanceof ConfigError || err instanceof EmbedderMismatchError || err instanceof StoreOpenError || err instanceof ReadOnlyError) {
       process.stderr.write(`memlane: ${err.message}\n`);
       process.exitCode = 1;
     } else {

@@ -13,6 +13,8 @@ export const ErrorCode = {
   EmbeddingFailed: 'EMBEDDING_FAILED',
   StorageError: 'STORAGE_ERROR',
   Internal: 'INTERNAL',
+  /** A write tool called on a read replica (MEMLANE_READ_ONLY=1); added beside the contract's codes. */
+  ReadOnly: 'READ_ONLY',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -58,4 +60,9 @@ export class StorageError extends Error {
  */
 export class TimeoutError extends Error {
   override name = 'TimeoutError';
+}
+
+/** A write on a read replica (MEMLANE_READ_ONLY=1): refused before anything is read or written. */
+export class ReadOnlyError extends Error {
+  override name = 'ReadOnlyError';
 }

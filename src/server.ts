@@ -81,6 +81,7 @@ export function createServer(app: App, sources: ScopeSources): MemlaneServer {
       sessions: app.sessions,
       sources: bearerScope ? { ...sources, bearerScope } : sources,
       maxBatch: app.config.maxBatch,
+      readOnly: app.db.readOnly,
       ...(progress && { progress }),
     });
     await reportCall(log, tool.name, result, performance.now() - started, app);

@@ -16,6 +16,8 @@ export async function serveStdio(config: Config): Promise<void> {
   let openSession: string | undefined;
   if (config.sessionToken !== undefined) {
     sources.envToken = config.sessionToken;
+  } else if (app.db.readOnly) {
+    log.info('read replica: no open local default session (making one would write); calls need a session_token, or set MEMLANE_SESSION_TOKEN');
   } else if (!config.requireToken) {
     const session = await app.sessions.openDefault(config.defaultAgent);
     sources.defaultToken = session.token;
