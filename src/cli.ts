@@ -3,6 +3,7 @@ import './quiet.js';
 import { openApp } from './app.js';
 import type { Command } from './commands/command.js';
 import { compactCommand, statsCommand } from './commands/maintenance.js';
+import { parseDoctorArgs, runDoctor } from './commands/doctor.js';
 import { reembedCommand } from './commands/reembed.js';
 import { sessionCommand } from './commands/session.js';
 import { exportCommand, importCommand } from './commands/transfer.js';
@@ -34,6 +35,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === '--version' || command === '-v') {
     process.stdout.write(`${VERSION}\n`);
     return 0;
+  }
+  if (command === 'doctor') {
+    const args = parseDoctorArgs(rest);
+    return runDoctor(loadConfig(), args);
   }
   if (command !== undefined && command !== 'serve' && !commands[command]) throw new UsageError(`unknown command "${command}"`);
   const serve = command === 'serve' ? parseServeArgs(rest) : { http: undefined };

@@ -22,10 +22,13 @@ usage:
   memlane import FILE [--agent <id>]        upsert by id (importing twice changes nothing)
   memlane reembed                           re-embed every memory with the configured embedder
                                             (resumable; running servers carry on)
+  memlane doctor [--json]                   check the store MEMLANE_DB names: reach, list, write,
+                                            delete, conditional writes (exit 1 if not safe to write)
   memlane --help | --version
 
 configuration (environment): MEMLANE_DB, MEMLANE_EMBEDDER (local|openai), OPENAI_API_KEY,
 OPENAI_BASE_URL, MEMLANE_EMBED_MODEL, MEMLANE_EMBED_DIM, MEMLANE_AGENT, MEMLANE_SESSION_TOKEN,
-MEMLANE_REQUIRE_TOKEN, MEMLANE_MAX_BATCH; for HTTP: MEMLANE_ALLOWED_ORIGINS, MEMLANE_MAX_BODY,
+MEMLANE_REQUIRE_TOKEN, MEMLANE_MAX_BATCH; object storage: MEMLANE_STORAGE_OPTIONS, MEMLANE_READ_ONLY,
+MEMLANE_SINGLE_WRITER, MEMLANE_LEASE_TTL_MS, MEMLANE_READ_INTERVAL_MS; for HTTP: MEMLANE_ALLOWED_ORIGINS, MEMLANE_MAX_BODY,
 MEMLANE_RATE_LIMIT. See README.md.
 `;
