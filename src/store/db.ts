@@ -188,6 +188,9 @@ export class Database {
       if (err instanceof StoreOpenError) throw err;
       throw new StoreOpenError(`cannot open ${uri}: ${firstLine(err)}`);
     }
+    if (location.kind === 'db' && !store.readOnly) {
+      log.warn(`${uri}: LanceDB Cloud gives memlane no conditional writes for a writer lease; run a single writer per database (README: Scaling out)`);
+    }
     const lock = new WriteLock(cross);
     if (store.readOnly && !(names.has(META) && names.has(SESSIONS))) {
       remote?.close();
@@ -333,10 +336,7 @@ async function writerLock(location: StoreLocation, remote: Remote | undefined, s
     return READ_ONLY_LOCK;
   }
   if (location.kind === 'local') return new DirectoryLock(location.uri);
-  if (!remote) {
-    log.warn(`${location.uri}: LanceDB Cloud gives memlane no conditional writes for a writer lease; run a single writer per database (README: Scaling out)`);
-    return undefined;
-  }
+  if (!remote) return undefined; // db://: warned about once connected
   await reach(remote, location);
   const check = await checkConditionalWrites(remote.leases, location, randomBytes(6).toString('hex')).catch((err: unknown) => {
     throw new StoreOpenError(`${location.uri}: checking conditional writes failed: ${firstLine(err)}`);

@@ -80,6 +80,8 @@ export class LeaseLock implements CrossProcessLock {
   async acquire(deadlineAt: number): Promise<HeldLock> {
     const kept = this.current?.reuse();
     if (kept) return kept;
+    // Our own release may still be pending (the cap refused reuse): finish it, then yield.
+    await this.current?.flush();
     const sinceRelease = performance.now() - this.lastReleaseAt;
     if (sinceRelease < YIELD_MS) await sleep(Math.min(YIELD_MS - sinceRelease, deadlineAt - Date.now()));
     let delay = 10;

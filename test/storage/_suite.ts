@@ -26,7 +26,7 @@ describe(`storage on ${name}`, () => {
 
   beforeAll(async () => {
     assertBuilt();
-    env = { ...base, ...backend(name).fresh() };
+    env = { ...base, ...(await backend(name).fresh()) };
     h = await startHarness({ env });
   });
   afterAll(async () => {
@@ -89,7 +89,7 @@ describe(`storage on ${name}`, () => {
     expect(out.code, out.stderr).toBe(0);
     const lines = out.stdout.split('\n').filter((l) => l.includes(word));
     expect(lines).toHaveLength(5);
-    const other = { ...base, ...backend(name).fresh() };
+    const other = { ...base, ...(await backend(name).fresh()) };
     const { writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const file = join(process.env.TMPDIR ?? '/tmp', `memlane-export-${randomBytes(4).toString('hex')}.jsonl`);
@@ -153,7 +153,7 @@ describe(`storage on ${name}`, () => {
 
   it('reembed switches the database to another embedder, and a server with that embedder searches it', async () => {
     const word = `zr${randomBytes(4).toString('hex')}`;
-    const db = { ...base, ...backend(name).fresh() };
+    const db = { ...base, ...(await backend(name).fresh()) };
     const writer = await startHarness({ env: db });
     await writer.ok('batch_remember', { memories: [{ content: `${word} survives re-embedding` }] });
     await writer.close();
