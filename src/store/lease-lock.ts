@@ -31,13 +31,17 @@ import type { CrossProcessLock, HeldLock } from './lock.js';
  *
  * Fairness. A release is deferred by one tick: when this process has another
  * write queued, it keeps the lease for it (no request at all), up to HOLD_CAP_MS
- * of continuous holding; after a real release it waits YIELD_MS before taking
- * it again, so a waiting process (polling at most every POLL_MAX_MS) gets its turn.
+ * of continuous holding; after such a capped hold, or while it has met another
+ * writer in the last CONTENDED_MS, it waits YIELD_MS after a release before
+ * taking the lease again, so a waiting process (polling at most every
+ * POLL_MAX_MS) gets its turn. A lone writer never waits.
  */
 export const DEFAULT_LEASE_TTL_MS = 20_000;
 const HOLD_CAP_MS = 250;
 const YIELD_MS = 120;
 const POLL_MAX_MS = 50;
+/** A process that met another writer this recently yields after each release. */
+const CONTENDED_MS = 2_000;
 const HOST = hostname();
 
 export interface LeaseHolder {
@@ -63,6 +67,8 @@ export class LeaseLock implements CrossProcessLock {
   private seen: { tag: string; since: number; holder: LeaseHolder | undefined } | undefined;
   private current: Lease | undefined;
   private lastReleaseAt = -Infinity;
+  /** When an attempt last found the lease held by another process (monotonic ms). */
+  private lastContendedAt = -Infinity;
 
   constructor(
     private readonly store: ConditionalStore,
@@ -80,10 +86,13 @@ export class LeaseLock implements CrossProcessLock {
   async acquire(deadlineAt: number): Promise<HeldLock> {
     const kept = this.current?.reuse();
     if (kept) return kept;
-    // Our own release may still be pending (the cap refused reuse): finish it, then yield.
+    // Our own release may still be pending (the cap refused reuse): finish it, then yield,
+    // if this process was busy past the cap or has met another writer lately.
+    const capped = this.current?.capped() ?? false;
     await this.current?.flush();
     const sinceRelease = performance.now() - this.lastReleaseAt;
-    if (sinceRelease < YIELD_MS) await sleep(Math.min(YIELD_MS - sinceRelease, deadlineAt - Date.now()));
+    const shared = capped || performance.now() - this.lastContendedAt < CONTENDED_MS;
+    if (shared && sinceRelease < YIELD_MS) await sleep(Math.min(YIELD_MS - sinceRelease, deadlineAt - Date.now()));
     let delay = 10;
     let absent = true;
     for (;;) {
@@ -125,6 +134,7 @@ export class LeaseLock implements CrossProcessLock {
         return undefined;
       }
       const now = performance.now();
+      this.lastContendedAt = now;
       if (this.seen?.tag !== found.tag) {
         this.seen = { tag: found.tag, since: now, holder: parseHolder(found.body) };
         return undefined;
@@ -193,6 +203,11 @@ class Lease {
       assertHeld: () => this.assertHeld(),
       release: () => this.release(),
     };
+  }
+
+  /** Whether the next write of this process was refused the lease for having held it past the cap. */
+  capped(): boolean {
+    return this.pendingRelease !== undefined && performance.now() - this.heldSince > HOLD_CAP_MS;
   }
 
   /** The lease again for the next write of this process, when a release is pending and the cap allows. */
