@@ -20,6 +20,7 @@ import { benchMemlane } from './speed/memlane.js';
 import { PEER_PACKAGE, benchPeer } from './speed/peer.js';
 import { benchRaw } from './speed/raw.js';
 import { ratios, table } from './speed/report.js';
+import { benchStores, type StoreCase, type StoreName, STORES, storeTable } from './speed/store.js';
 
 const USAGE = `npm run bench -- [options]
   --sizes 1000,10000,100000  memory counts to run (default; --peers adds 50000)
@@ -41,6 +42,10 @@ const USAGE = `npm run bench -- [options]
   --seed 42                  corpus and query seed
   --out FILE                 also append the JSON lines to FILE
   --keep                     keep the temporary databases (their paths go to stderr)
+  --store local,s3,s3+ddb    instead: what object storage costs (batch_remember of 100, batch_search,
+                             batch_get, the writer lock) on each store, s3 on a moto server it starts
+  --store-n 10000            memories seeded for --store
+  --store-calls 30           measured calls per operation for --store
 `;
 
 /** The repository root: the nearest package.json named memlane above this file (bench/ from source, dist/bench/ built). */
@@ -86,6 +91,9 @@ async function main(): Promise<number> {
       seed: { type: 'string', default: '42' },
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      store: { type: 'string' },
+      'store-n': { type: 'string', default: '10000' },
+      'store-calls': { type: 'string', default: '30' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -108,6 +116,29 @@ async function main(): Promise<number> {
   const transport: Transport = values.inproc ? 'inproc' : 'stdio';
 
   const root = repoRoot();
+  if (values.store !== undefined) {
+    const stores = values.store.split(',').map((s) => s.trim()) as StoreName[];
+    for (const s of stores) if (!STORES.includes(s)) throw new UsageError(`--store: unknown store "${s}" (local, s3, s3+ddb)`);
+    const run = new Date().toISOString();
+    const cases: StoreCase[] = [];
+    const info = machineInfo([]);
+    const line = (obj: object) => {
+      const text = JSON.stringify({ bench: 'memlane-store', run, ...obj });
+      process.stdout.write(`${text}\n`);
+      if (values.out) appendFileSync(values.out, `${text}\n`);
+    };
+    line({ case: 'machine', ...info });
+    await benchStores(
+      { stores, n: count(values['store-n'], 'store-n', 100), calls: count(values['store-calls'], 'store-calls', 1), seed: count(values.seed, 'seed'), root },
+      (c) => {
+        cases.push(c);
+        line(c);
+      },
+      (s) => process.stderr.write(`${s}\n`),
+    );
+    process.stdout.write(`\n${storeTable(cases)}\n`);
+    return 0;
+  }
   const cli = join(root, 'dist', 'src', 'cli.js');
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
 

@@ -36,11 +36,12 @@ export interface OpenOptions {
 export async function openApp(config: Config, opts: OpenOptions = {}): Promise<App> {
   const configured = opts.embedder ?? (await createEmbedder(config.embedder));
   const own = { provider: configured.provider, model: configured.model, dim: configured.dim };
-  const db = await Database.open(config.dbUri, own, { adopt: opts.adopt ?? false });
+  const db = await Database.open(config.dbUri, own, { adopt: opts.adopt ?? false, store: config.store });
   const store = new MemoryStore(db, own, opts.testOnlyRemoveWall);
   // `reembed` (adopt) embeds for the generation it is building; everyone else only for the database's own.
   const embedder = opts.adopt ? configured : guardedEmbedder(configured, () => store.embedderMismatch());
-  const maintainer = new Maintainer(db, opts.maintenance === false ? 0 : config.maintenanceIntervalMs, opts.testOnlyMaintenance);
+  // A read replica never maintains: compaction writes.
+  const maintainer = new Maintainer(db, opts.maintenance === false || db.readOnly ? 0 : config.maintenanceIntervalMs, opts.testOnlyMaintenance);
   const maintenanceListeners = new Set<(reports: TableReport[]) => void>();
   maintainer.onReport = (reports) => {
     for (const listener of maintenanceListeners) listener(reports);

@@ -3,6 +3,7 @@ import './quiet.js';
 import type { Command } from './commands/command.js';
 import { EmbeddingError } from './embed/embedder.js';
 import { ModelFilesError } from './embed/transformers/files.js';
+import { ReadOnlyError } from './errors.js';
 import { parseServeArgs } from './commands/serve.js';
 import { USAGE, UsageError } from './commands/usage.js';
 import { ConfigError } from './errors.js';
@@ -33,6 +34,11 @@ async function main(argv: string[]): Promise<number> {
   if (command === '--version' || command === '-v') {
     process.stdout.write(`${VERSION}\n`);
     return 0;
+  }
+  if (command === 'doctor') {
+    const [{ parseDoctorArgs, runDoctor }, { loadConfig }] = await Promise.all([import('./commands/doctor.js'), import('./config.js')]);
+    const args = parseDoctorArgs(rest);
+    return runDoctor(loadConfig(), args);
   }
   if (command !== undefined && command !== 'serve' && command !== 'model' && !commands[command]) throw new UsageError(`unknown command "${command}"`);
   const serve = command === 'serve' ? parseServeArgs(rest) : { http: undefined };
@@ -73,7 +79,7 @@ function report(err: unknown): void {
   if (err instanceof UsageError) {
     process.stderr.write(`memlane: ${err.message}\n\n${USAGE}`);
     process.exitCode = 2;
-  } else if (err instanceof ConfigError || err instanceof EmbedderMismatchError || err instanceof StoreOpenError || err instanceof ModelFilesError || err instanceof EmbeddingError) {
+  } else if (err instanceof ConfigError || err instanceof EmbedderMismatchError || err instanceof StoreOpenError || err instanceof ModelFilesError || err instanceof EmbeddingError || err instanceof ReadOnlyError) {
     process.stderr.write(`memlane: ${err.message}\n`);
     process.exitCode = 1;
   } else {

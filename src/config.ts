@@ -5,9 +5,13 @@ import { ConfigError } from './errors.js';
 import { DEFAULT_DTYPE, DEFAULT_HUB, DTYPES, type Dtype } from './embed/transformers/files.js';
 import { agentIdSchema } from './scope/ids.js';
 import { isLocalUri } from './store/uri.js';
+import { DEFAULT_LEASE_TTL_MS } from './store/lease-lock.js';
 
 /** Items per call unless MEMLANE_MAX_BATCH says otherwise (contract §3). */
 export const DEFAULT_MAX_BATCH = 100;
+
+/** A read replica looks for new versions at most once a second (README: Scaling out). */
+export const DEFAULT_READ_INTERVAL_MS = 1_000;
 
 /** Environment → one typed, validated Config (contract §5). */
 const envSchema = z.object({
@@ -32,6 +36,11 @@ const envSchema = z.object({
   MEMLANE_MAX_BODY: z.string().optional(),
   MEMLANE_RATE_LIMIT: z.string().optional(),
   MEMLANE_SLOW_CALL_MS: z.coerce.number().int().min(0).default(2_000),
+  MEMLANE_STORAGE_OPTIONS: z.string().optional(),
+  MEMLANE_READ_ONLY: z.enum(['0', '1', 'true', 'false']).default('0'),
+  MEMLANE_SINGLE_WRITER: z.enum(['0', '1', 'true', 'false']).default('0'),
+  MEMLANE_LEASE_TTL_MS: z.coerce.number().int().min(1_000).max(600_000).default(DEFAULT_LEASE_TTL_MS),
+  MEMLANE_READ_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(DEFAULT_READ_INTERVAL_MS),
 });
 
 export interface Config {
@@ -64,6 +73,21 @@ export interface Config {
   /** A call that takes longer than this is reported to the client as a warning log message. */
   slowCallMs: number;
   http: HttpConfig;
+  store: StoreConfig;
+}
+
+/** How the database is opened (README: Scaling out). */
+export interface StoreConfig {
+  /** MEMLANE_STORAGE_OPTIONS as given (JSON text); parsed when the store is opened. */
+  storageOptions?: string;
+  /** A read replica: never takes the writer lock, refuses every write. */
+  readOnly: boolean;
+  /** The operator vouches that this is the only writer (a store without conditional writes may then be written). */
+  singleWriter: boolean;
+  /** The object-store writer lease's time to live. */
+  leaseTtlMs: number;
+  /** A read replica's LanceDB `readConsistencyInterval`: the bound on how stale its reads may be. */
+  readIntervalMs: number;
 }
 
 /** What only `memlane serve --http` reads (contract §6). */
@@ -120,6 +144,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...(e.MEMLANE_ALLOWED_ORIGINS !== undefined && { allowedOrigins: parseOrigins(e.MEMLANE_ALLOWED_ORIGINS) }),
       maxBodyBytes: e.MEMLANE_MAX_BODY === undefined ? DEFAULT_MAX_BODY : parseBytes(e.MEMLANE_MAX_BODY),
       ...(e.MEMLANE_RATE_LIMIT !== undefined && { rateLimit: parseRate(e.MEMLANE_RATE_LIMIT) }),
+    },
+    store: {
+      ...(e.MEMLANE_STORAGE_OPTIONS !== undefined && { storageOptions: e.MEMLANE_STORAGE_OPTIONS }),
+      readOnly: e.MEMLANE_READ_ONLY === '1' || e.MEMLANE_READ_ONLY === 'true',
+      singleWriter: e.MEMLANE_SINGLE_WRITER === '1' || e.MEMLANE_SINGLE_WRITER === 'true',
+      leaseTtlMs: e.MEMLANE_LEASE_TTL_MS,
+      readIntervalMs: e.MEMLANE_READ_INTERVAL_MS,
     },
   };
 }

@@ -13,6 +13,8 @@ export const ErrorCode = {
   EmbeddingFailed: 'EMBEDDING_FAILED',
   StorageError: 'STORAGE_ERROR',
   Internal: 'INTERNAL',
+  /** A write tool called on a read replica (MEMLANE_READ_ONLY=1); added beside the contract's codes. */
+  ReadOnly: 'READ_ONLY',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -63,4 +65,9 @@ export class TimeoutError extends Error {
 /** The environment's configuration is invalid (contract §5): one line, exit status 1. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** A write on a read replica (MEMLANE_READ_ONLY=1): refused before anything is read or written. */
+export class ReadOnlyError extends Error {
+  override name = 'ReadOnlyError';
 }

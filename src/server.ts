@@ -103,6 +103,7 @@ export function createDeferredServer(config: Config, ready: () => Promise<Ready>
       sessions: app.sessions,
       sources: bearerScope ? { ...sources, bearerScope } : sources,
       maxBatch: config.maxBatch,
+      readOnly: app.db.readOnly,
       ...(progress && { progress }),
     });
     await reportCall(log, tool.name, result, performance.now() - started, app);

@@ -1,7 +1,7 @@
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { EmbeddingError } from '../embed/embedder.js';
-import { CallError, ErrorCode, StorageError, TimeoutError, itemError, type ItemError } from '../errors.js';
+import { CallError, ErrorCode, ReadOnlyError, StorageError, TimeoutError, itemError, type ItemError } from '../errors.js';
 import { log } from '../log.js';
 import { CallTimer, timed, timedSync, withTimer } from '../timing.js';
 import { LIMITS } from '../model.js';
@@ -25,6 +25,8 @@ export interface CallEnv {
   maxBatch: number;
   /** Set when the request asked for progress (`_meta.progressToken`). */
   progress?: ProgressSink;
+  /** A read replica (MEMLANE_READ_ONLY=1): write tools fail as a whole call. */
+  readOnly?: boolean;
 }
 
 const sessionTokenField = z
@@ -76,6 +78,9 @@ export async function runBatch(tool: BatchTool, args: unknown, env: CallEnv): Pr
     const result = await withTimer(timer, async () => {
       const envelope = timedSync('envelope', () => parseEnvelope(tool, args, env.maxBatch));
       items = envelope.items.length;
+      if (env.readOnly && !tool.annotations.readOnlyHint) {
+        throw new CallError(ErrorCode.ReadOnly, `${tool.name} writes, and this memlane is a read replica (MEMLANE_READ_ONLY=1): it answers batch_search and batch_get; send writes to a writer`);
+      }
       // Independent: what other processes changed (one version check), and who is calling.
       const [, scope] = await timed('scope', () =>
         Promise.all([
@@ -290,6 +295,7 @@ function failureOf(err: unknown): ItemError {
   if (err instanceof TimeoutError) return itemError(ErrorCode.Timeout, `${err.message}; nothing was written`);
   if (err instanceof EmbeddingError) return itemError(ErrorCode.EmbeddingFailed, `${err.message}; nothing was written`);
   if (err instanceof StorageError) return itemError(ErrorCode.StorageError, `${err.message}; nothing was written`);
+  if (err instanceof ReadOnlyError) return itemError(ErrorCode.ReadOnly, `${err.message}; nothing was written`);
   log.error(`unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   return itemError(ErrorCode.Internal, `internal error: ${err instanceof Error ? err.message : String(err)}; nothing was written`);
 }

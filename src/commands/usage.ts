@@ -25,12 +25,15 @@ usage:
   memlane model fetch [--json]              download the transformers model now (progress on stderr)
                                             and check that it loads
   memlane model info [--json]               the transformers model: name, dimension, files, where they are
+  memlane doctor [--json]                   check the store MEMLANE_DB names: reach, list, write,
+                                            delete, conditional writes (exit 1 if not safe to write)
   memlane --help | --version
 
 configuration (environment): MEMLANE_DB, MEMLANE_EMBEDDER (local|transformers|openai),
 OPENAI_API_KEY, OPENAI_BASE_URL, MEMLANE_EMBED_MODEL, MEMLANE_EMBED_DIM, MEMLANE_AGENT,
 MEMLANE_SESSION_TOKEN, MEMLANE_REQUIRE_TOKEN, MEMLANE_MAX_BATCH; for transformers:
 MEMLANE_MODEL_DIR, MEMLANE_EMBED_DTYPE, MEMLANE_EMBED_THREADS, MEMLANE_EMBED_PRELOAD, HF_ENDPOINT,
-HF_TOKEN, HTTPS_PROXY; for HTTP: MEMLANE_ALLOWED_ORIGINS, MEMLANE_MAX_BODY, MEMLANE_RATE_LIMIT.
-See README.md.
+HF_TOKEN, HTTPS_PROXY; object storage: MEMLANE_STORAGE_OPTIONS, MEMLANE_READ_ONLY,
+MEMLANE_SINGLE_WRITER, MEMLANE_LEASE_TTL_MS, MEMLANE_READ_INTERVAL_MS; for HTTP:
+MEMLANE_ALLOWED_ORIGINS, MEMLANE_MAX_BODY, MEMLANE_RATE_LIMIT. See README.md.
 `;

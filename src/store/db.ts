@@ -1,11 +1,18 @@
 import * as lancedb from '@lancedb/lancedb';
-import { StorageError } from '../errors.js';
-import { isLocalUri } from './uri.js';
+import { randomBytes } from 'node:crypto';
+import type { StoreConfig } from '../config.js';
+import { ReadOnlyError, StorageError } from '../errors.js';
+import { log } from '../log.js';
+import { StoreRequestError } from './backends/conditional.js';
+import { checkConditionalWrites, lanceOptions, MAINTENANCE_LEASE, MEMLANE_DIR, openRemote, type Remote, WRITE_LEASE } from './backends/index.js';
+import { isLocalUri, keyOf, parseLocation, type StoreLocation } from './backends/location.js';
+import { parseStorageOptions } from './backends/options.js';
 import { DirectoryLock } from './dir-lock.js';
+import { LeaseLock } from './lease-lock.js';
 import { EmbedderMismatchError, StoreOpenError, prepareLocalDir } from './local-dir.js';
 import { migrate } from './migrate.js';
 import { META, SCHEMA_VERSION, SESSIONS, memoriesSchema, memoriesTableName, memoriesTablePrefix, metaSchema, sessionsSchema } from './schema.js';
-import { WriteLock } from './lock.js';
+import { type CrossProcessLock, type HeldLock, WriteLock } from './lock.js';
 import { col, sqlStrList } from './sql.js';
 
 export interface EmbedderInfo {
@@ -16,7 +23,10 @@ export interface EmbedderInfo {
 
 export { EmbedderMismatchError };
 
-export { isLocalUri } from './uri.js';
+export { isLocalUri };
+
+/** The store settings of a plain local start (tests, tools): writable, no options. */
+export const LOCAL_STORE: StoreConfig = { readOnly: false, singleWriter: false, leaseTtlMs: 20_000, readIntervalMs: 1_000 };
 
 /**
  * One open database: the connection, the sessions and meta tables, one
@@ -47,6 +57,12 @@ export class Database {
 
   private constructor(
     readonly uri: string,
+    readonly location: StoreLocation,
+    /** memlane's own client of a remote store (s3, s3+ddb, gs, az); undefined for a directory and db://. */
+    readonly remote: Remote | undefined,
+    /** A read replica: every write is refused (MEMLANE_READ_ONLY). */
+    readonly readOnly: boolean,
+    private readonly leaseTtlMs: number,
     readonly conn: lancedb.Connection,
     readonly sessions: lancedb.Table,
     readonly meta: lancedb.Table,
@@ -140,15 +156,43 @@ export class Database {
    * a database written by another embedder is accepted and re-labelled, which
    * only `memlane reembed` may do.
    */
-  static async open(uri: string, embedder: EmbedderInfo, opts: { adopt?: boolean } = {}): Promise<Database> {
-    const local = isLocalUri(uri);
-    if (local) prepareLocalDir(uri);
-    // readConsistencyInterval 0: every read checks for a newer version, so a
-    // write or a session revocation by another process counts at the next call.
-    const conn = await lancedb.connect(uri, { readConsistencyInterval: 0 });
-    const lock = new WriteLock(local ? new DirectoryLock(uri) : undefined);
+  static async open(uri: string, embedder: EmbedderInfo, opts: { adopt?: boolean; store?: StoreConfig } = {}): Promise<Database> {
+    const store = opts.store ?? LOCAL_STORE;
+    const location = parseLocation(uri);
+    const settings = parseStorageOptions(store.storageOptions, process.env);
+    if (location.kind === 'local') prepareLocalDir(uri);
+    const remote = await openRemote(location, settings);
+    let cross: CrossProcessLock | undefined;
+    try {
+      cross = await writerLock(location, remote, store);
+    } catch (err) {
+      remote?.close();
+      throw err;
+    }
+    // Writers: readConsistencyInterval 0, every read checks for a newer version, so a write
+    // or a session revocation by another process counts at the next call, and a decision
+    // under the lock sees every commit before it. Read replicas look at most every
+    // MEMLANE_READ_INTERVAL_MS: on an object store each look is a request per table.
+    const interval = store.readOnly ? store.readIntervalMs / 1000 : 0;
+    let conn: lancedb.Connection;
+    let names: Set<string>;
+    try {
+      conn = await lancedb.connect(uri, lanceOptions(location, settings, interval));
+      names = new Set(await conn.tableNames());
+    } catch (err) {
+      remote?.close();
+      if (err instanceof StoreOpenError) throw err;
+      throw new StoreOpenError(`cannot open ${uri}: ${firstLine(err)}`);
+    }
+    if (location.kind === 'db' && !store.readOnly) {
+      log.warn(`${uri}: LanceDB Cloud gives memlane no conditional writes for a writer lease; run a single writer per database (README: Scaling out)`);
+    }
+    const lock = new WriteLock(cross);
+    if (store.readOnly && !(names.has(META) && names.has(SESSIONS))) {
+      remote?.close();
+      throw new StoreOpenError(`there is no memlane database at ${uri} yet: a read replica (MEMLANE_READ_ONLY=1) opens one that a writer has created`);
+    }
 
-    const names = new Set(await conn.tableNames());
     // An existing database opens without the write lock, so a server starts even while
     // another process holds it for long. Creation races with a second process starting
     // at the same moment, so it happens under the lock (re-checked there).
@@ -193,10 +237,28 @@ export class Database {
     // `reembed` writes a new generation of memories tables and switches to it; meta says which is current.
     const generation = Number(stored.get('memories_generation') ?? 0);
     const sessions = await conn.openTable(SESSIONS);
-    const db = new Database(uri, conn, sessions, meta, lock, recorded, generation, await readVersion(meta));
-    if (Number(stored.get('schema_version') ?? SCHEMA_VERSION) < SCHEMA_VERSION) await migrate(db);
+    const db = new Database(uri, location, remote, store.readOnly, store.leaseTtlMs, conn, sessions, meta, lock, recorded, generation, await readVersion(meta));
+    if (Number(stored.get('schema_version') ?? SCHEMA_VERSION) < SCHEMA_VERSION) {
+      if (store.readOnly) {
+        db.close();
+        throw new StoreOpenError(`database ${uri} has schema version ${stored.get('schema_version')}, older than ${SCHEMA_VERSION}: start a writer once to migrate it; a read replica changes nothing`);
+      }
+      await migrate(db);
+    }
     return db;
   }
+
+  /**
+   * The lock that keeps background maintenance to one process at a time, on
+   * the store's own mechanism: a lease beside the write lease on an object
+   * store; undefined for a local directory (maintenance.ts keeps its lock
+   * directory there) and for db://.
+   */
+  maintenanceLease(): LeaseLock | undefined {
+    if (!this.remote) return undefined;
+    return (this.maintenance ??= new LeaseLock(this.remote.leases, keyOf(this.location, MAINTENANCE_LEASE), { ttlMs: Math.max(this.leaseTtlMs, 30_000), label: 'maintenance lease' }));
+  }
+  private maintenance: LeaseLock | undefined;
 
   async getMeta(key: string): Promise<string | undefined> {
     return (await readMeta(this.meta)).get(key);
@@ -225,6 +287,7 @@ export class Database {
     for (const t of [...this.memoryTablesByName.values(), this.sessions, this.meta]) t.close();
     this.memoryTablesByName.clear();
     this.conn.close();
+    this.remote?.close();
   }
 }
 
@@ -258,6 +321,60 @@ function recordedEmbedder(stored: Map<string, string>, fallback: EmbedderInfo): 
   if (!stored.has('embedder_provider')) return fallback;
   return { provider: stored.get('embedder_provider') ?? '?', model: stored.get('embedder_model') ?? '?', dim: Number(stored.get('embedder_dim')) };
 }
+
+/**
+ * The cross-process writer lock for this store. A directory: its lock
+ * directory. An object store: a lease, once the store has shown that it
+ * honours conditional writes (else the start is refused, unless the operator
+ * vouches for a single writer). A read replica: a lock that refuses. db://:
+ * none memlane can build (LanceDB Cloud's API has no conditional object writes).
+ */
+async function writerLock(location: StoreLocation, remote: Remote | undefined, store: StoreConfig): Promise<CrossProcessLock | undefined> {
+  if (store.readOnly) {
+    if (remote) await reach(remote, location);
+    return READ_ONLY_LOCK;
+  }
+  if (location.kind === 'local') return new DirectoryLock(location.uri);
+  if (!remote) return undefined; // db://: warned about once connected
+  await reach(remote, location);
+  const check = await checkConditionalWrites(remote.leases, location, randomBytes(6).toString('hex')).catch((err: unknown) => {
+    throw new StoreOpenError(`${location.uri}: checking conditional writes failed: ${firstLine(err)}`);
+  });
+  const honoured = check.refusesSecondCreate && check.oneWinnerOfRace && check.refusesStaleReplace;
+  if (honoured) return new LeaseLock(remote.leases, keyOf(location, WRITE_LEASE), { ttlMs: store.leaseTtlMs, label: 'write lease' });
+  const why = !check.refusesSecondCreate
+    ? 'a second If-None-Match: * create of one key was not refused'
+    : !check.oneWinnerOfRace
+      ? `${check.winners} of 8 simultaneous conditional creates of one key succeeded`
+      : 'an If-Match write on a stale ETag was not refused';
+  if (store.singleWriter) {
+    log.warn(`${location.uri} ignores conditional writes (${why}); writing anyway because MEMLANE_SINGLE_WRITER=1 says this is the only writer`);
+    return undefined;
+  }
+  throw new StoreOpenError(
+    `${location.uri} does not honour conditional writes (${why}), so two writers would silently lose each other's data. ` +
+      'Use s3+ddb://bucket/prefix?ddbTableName=TABLE (commits and the writer lease through DynamoDB), or, if this is the only process that writes, ' +
+      'set MEMLANE_SINGLE_WRITER=1; read replicas (MEMLANE_READ_ONLY=1) need neither. `memlane doctor` shows every check.',
+  );
+}
+
+/** One list request under the database's prefix: the store is reachable and these credentials may list it. */
+async function reach(remote: Remote, location: StoreLocation): Promise<void> {
+  try {
+    await remote.objects.list(`${keyOf(location, MEMLANE_DIR)}/`);
+  } catch (err) {
+    throw new StoreOpenError(err instanceof StoreRequestError ? `${location.uri}: ${err.message}` : `${location.uri}: ${firstLine(err)}`);
+  }
+}
+
+/** A read replica's lock: every write is refused before it starts. */
+const READ_ONLY_LOCK: CrossProcessLock = {
+  acquire(): Promise<HeldLock> {
+    return Promise.reject(new ReadOnlyError('this memlane is a read replica (MEMLANE_READ_ONLY=1): it answers batch_search and batch_get; write through a writer'));
+  },
+};
+
+const firstLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 500);
 
 async function readVersion(table: lancedb.Table): Promise<number> {
   try {

@@ -4,6 +4,8 @@ import { StorageError, TimeoutError } from '../errors.js';
 export interface CrossProcessLock {
   /** Waits until the lock is held or `deadlineAt` (epoch ms) has passed (TimeoutError). */
   acquire(deadlineAt: number): Promise<HeldLock>;
+  /** Finishes a release still in progress (a lease hands itself to the next queued write first); called before closing. */
+  flush?(): Promise<void>;
 }
 
 export interface HeldLock {
@@ -36,7 +38,7 @@ export class WriteLock {
   private tail: Promise<unknown> = Promise.resolve();
   private current: HeldLock | undefined;
 
-  /** `cross` is undefined where no other process can write (object stores, until they get a lease). */
+  /** `cross` is undefined where memlane has no cross-process lock (a vouched single writer, db://). */
   constructor(private readonly cross: CrossProcessLock | undefined) {}
 
   /** Runs `fn` with the write lock held; calls queue in arrival order. */
@@ -66,6 +68,7 @@ export class WriteLock {
   /** Resolves once every write this process has queued so far has finished (or given up). */
   async drain(): Promise<void> {
     await this.tail.catch(() => undefined);
+    await this.cross?.flush?.();
   }
 
   /**

@@ -107,7 +107,7 @@ export class Maintainer {
   }
 
   private async withMaintenanceLock<T>(fn: () => Promise<T>, wait: boolean): Promise<T | undefined> {
-    if (!isLocalUri(this.db.uri)) return fn();
+    if (!isLocalUri(this.db.uri)) return this.withMaintenanceLease(fn, wait);
     let release: () => Promise<void>;
     try {
       release = await lockfile.lock(join(this.db.uri, 'memlane-maintenance'), {
@@ -125,6 +125,24 @@ export class Maintainer {
       return await fn();
     } finally {
       await release().catch(() => undefined);
+    }
+  }
+
+  /**
+   * On an object store: the maintenance lease beside the write lease (same
+   * conditional writes, renewed while a long optimize runs). db:// has none:
+   * LanceDB Cloud maintains its tables itself, and memlane runs it unguarded.
+   */
+  private async withMaintenanceLease<T>(fn: () => Promise<T>, wait: boolean): Promise<T | undefined> {
+    const lease = this.db.maintenanceLease();
+    if (!lease) return fn();
+    const held = wait ? await lease.acquire(Date.now() + 600_000) : await lease.tryAcquire();
+    if (!held) return undefined;
+    try {
+      return await fn();
+    } finally {
+      await held.release();
+      await lease.flush();
     }
   }
 }

@@ -1,3 +1,4 @@
+import { ReadOnlyError } from '../errors.js';
 import type { Database } from './db.js';
 import type { LockWait } from './lock.js';
 import { withRetry } from './memories.js';
@@ -26,6 +27,7 @@ export class SessionStore {
    * another process holds the lock for long.
    */
   async insert(row: SessionRow): Promise<void> {
+    if (this.db.readOnly) throw new ReadOnlyError('this memlane is a read replica (MEMLANE_READ_ONLY=1): make sessions through a writer');
     await withRetry('session create', () => this.db.sessions.add([{ ...row }]));
   }
 

@@ -40,6 +40,8 @@ export async function serveStdio(config: Config, boot: StdioBoot, onFailure: (er
       const sources: ScopeSources = {};
       if (config.sessionToken !== undefined) {
         sources.envToken = config.sessionToken;
+      } else if (app.db.readOnly) {
+        log.info('read replica: no open local default session (making one would write); calls need a session_token, or set MEMLANE_SESSION_TOKEN');
       } else if (!config.requireToken) {
         const session = await app.sessions.openDefault(config.defaultAgent);
         sources.defaultToken = session.token;
@@ -47,7 +49,7 @@ export async function serveStdio(config: Config, boot: StdioBoot, onFailure: (er
         log.info(`open local session ${session.session_id} for agent "${config.defaultAgent}" (set MEMLANE_REQUIRE_TOKEN=1 to require tokens)`);
       }
       // The agent this server acts for by default: its memories are loaded now, not at its first search.
-      if (config.sessionToken === undefined) app.store.warm(`agent:${config.defaultAgent}`);
+      if (config.sessionToken === undefined && !app.db.readOnly) app.store.warm(`agent:${config.defaultAgent}`);
       // In the background: calls never wait for a model they do not need (failures are logged, and the first call retries).
       if (config.embedder.preload) app.embedder.prepare?.().catch(() => undefined);
       log.info(`memlane ready on stdio (database ${config.dbUri}, embedder ${app.embedder.provider}/${app.embedder.model})`);

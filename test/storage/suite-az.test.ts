@@ -1,0 +1,3 @@
+import { storageSuite } from './_suite.js';
+
+storageSuite('az');

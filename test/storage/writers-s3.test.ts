@@ -1,0 +1,3 @@
+import { writersSuite } from './_writers.js';
+
+writersSuite('s3');
