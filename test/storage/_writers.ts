@@ -139,8 +139,12 @@ export const writersSuite = (name: BackendName) =>
             }
           }
         };
+        const before = acked.length;
         const lanes = Promise.all([lane(), lane()]);
-        await new Promise((r) => setTimeout(r, 400 + Math.random() * 400));
+        // The stdio server answers the handshake before it opens the store, so wait for
+        // its first acknowledged write: a kill during the open would catch no lease.
+        while (acked.length === before) await new Promise((r) => setTimeout(r, 10));
+        await new Promise((r) => setTimeout(r, 200 + Math.random() * 400));
         killed = true;
         victim.child.kill('SIGKILL');
         await victim.exit;
