@@ -35,7 +35,9 @@ function grid(base: RankingProfile, mode: SearchMode): Grid {
         for (const vectorBackwardWeight of [0, 0.1, 0.2, 0.3])
           out.push({ name: `tau ${vectorSharpness} fwd ${vectorForwardWeight} back ${vectorBackwardWeight}`, profile: { ...base, vectorSharpness, vectorForwardWeight, vectorBackwardWeight } });
   } else {
-    for (const vectorWeight of [2, 3, 5, 7, 10, 15, 20]) out.push({ name: `weight ${vectorWeight}`, profile: { ...base, vectorWeight } });
+    for (const vectorFloor of [0, 0.1, 0.2, 0.3, 0.4])
+      for (const vectorScale of [0.1, 0.2, 0.3, 0.5, 0.8, 1])
+        out.push({ name: `floor ${vectorFloor} scale ${vectorScale}`, profile: { ...base, vectorFloor, vectorScale } });
   }
   return out;
 }

@@ -36,7 +36,72 @@ export interface Neighbour {
 export interface SearchHit {
   memory: StoredMemory;
   score: number;
+  /** Why it ranked: the parts of its score. */
+  why: Why;
   context?: Neighbour[];
+}
+
+/** The parts of a hit's score (batch_search's `explain`, the inspector). */
+export interface Why {
+  /** Share of the query's words (idf-weighted) the memory holds itself: 0–1. */
+  words: number;
+  /** Text score: from its own words and, for conversation turns, its neighbours' (0–1). */
+  text: number;
+  /** Hybrid: vector score from cosine similarity (0–1). Vector mode: the cosine. */
+  vector: number;
+  /** What session neighbours added (conversation turns only). */
+  neighbours: number;
+  /** Factor the boosts applied (1: none). */
+  boost: number;
+}
+
+/**
+ * Memory types that are turns of a conversation. Only these lend rank to the
+ * memories written next to them in their session, and borrow it: in a
+ * conversation the answer is often the reply next to the turn that matches,
+ * but an agent's facts written in one call are not a conversation, and a fact
+ * that merely shares a session with a match must not outrank a fact that
+ * matches. Write batch and time gap cannot tell the two apart (both are
+ * written a batch at a time, at once); the type the writer gives can.
+ */
+export const CONVERSATION_TYPES: ReadonlySet<string> = new Set(['episodic', 'turn', 'message', 'conversation', 'dialogue', 'chat']);
+
+export const isConversation = (m: Pick<StoredMemory, 'type'>): boolean => CONVERSATION_TYPES.has(m.type.toLowerCase());
+
+/**
+ * Text score = words · (idf-weighted share of the query's words the memory
+ * holds) + evidence · (its BM25, with what conversation neighbours lend, in
+ * units of the query's idf mass, capped at 1), and never below floor · share.
+ * The share is what a person means by "it matches"; BM25 orders memories that
+ * match alike (repeats, length). Both are relative to the query's own idf mass,
+ * so a score means the same with 5 memories or 50,000: a memory holding every
+ * word scores at least 0.5 (the floor; long memories reach it through it),
+ * one holding none 0, unless it is a conversation turn next to a match.
+ * Weights chosen on LoCoMo dev (bench/RESULTS.md), evidence capped at 1: words
+ * 0.3 gave hybrid hit@1/5/10 42.6/72.0/79.6, 0.25 41.8/72.3/79.9, 0.35
+ * 42.3/71.1/79.4, 0.5 42.8/70.8/77.5; the fact-memory set scores the same at
+ * all of them. The cap then became a knee (`saturated`): 0.6 gave
+ * 43.3/71.1/79.9, 0.7 42.4/71.5/79.7, 0.8 42.1/71.8/79.7, 0.9 41.9/71.6/79.6.
+ */
+export const TEXT_SCORE = { words: 0.3, evidence: 0.7, floor: 0.5 };
+
+/**
+ * Evidence (≥ 0) → [0, 1): itself up to the knee, then approaching 1 without
+ * reaching it, so memories past the ideal (short ones holding every word, a
+ * word repeated) keep their order instead of tying at the top.
+ */
+export function saturated(e: number, knee = 0.6): number {
+  if (e <= knee) return e;
+  return knee + (1 - knee) * (1 - Math.exp(-(e - knee) / (1 - knee)));
+}
+
+/** The `min_score` the README recommends: it drops memories that hold none of the query's words (text, and hybrid with the offline embedder). */
+export const RECOMMENDED_MIN_SCORE = 0.2;
+
+/** Vector evidence as a score: cosine above the embedder's noise floor, scaled to its share. */
+export function vectorScore(cosine: number, profile: RankingProfile): number {
+  if (cosine <= profile.vectorFloor) return 0;
+  return profile.vectorScale * Math.min(1, (cosine - profile.vectorFloor) / (1 - profile.vectorFloor));
 }
 
 /**
@@ -83,8 +148,10 @@ export interface RankingProfile {
   vectorSharpness: number;
   vectorForwardWeight: number;
   vectorBackwardWeight: number;
-  /** Hybrid: cosine similarity (0–1) is added with this weight to the text evidence. */
-  vectorWeight: number;
+  /** Hybrid: cosine at or below this is noise (what unrelated texts reach), worth nothing. */
+  vectorFloor: number;
+  /** Hybrid: the vector score of a cosine of 1; lower than 1 where the vector is no evidence of its own. */
+  vectorScale: number;
 }
 
 /** The offline hashed embedder (`local`): a lexical vector, a second opinion on the words. */
@@ -92,20 +159,21 @@ export const LEXICAL_RANKING: RankingProfile = {
   vectorSharpness: 0.1,
   vectorForwardWeight: 0.3,
   vectorBackwardWeight: 0.2,
-  vectorWeight: 2,
+  vectorFloor: 0.2,
+  vectorScale: 0.2,
 };
 
 /**
  * The local neural embedder (`transformers`, all-MiniLM-L6-v2 by default): a
- * semantic vector, evidence of its own, so it weighs more than the hashed
- * one. Chosen from a grid of hybrid weights (2–20) on LoCoMo dev by `npm run
- * bench:ranking`: hybrid hit@1/5/10 42.6/72.5/81.4 at weight 2 → 44.3/74.2/81.6
- * at 5 on the four conversations, 44.2/73.9/80.8 by leave-one-conversation-out
- * (bench/RESULTS.md). Vector mode keeps the lexical values: no grid point beat
- * them by leave-one-conversation-out. (`openai` keeps the lexical profile: it
- * was not measured.)
+ * semantic vector, evidence of its own, so its score reaches 0.8 where the
+ * hashed one's stops at 0.2. Floor and scale from a grid (floor 0–0.4 × scale
+ * 0.1–1) on LoCoMo dev by `npm run bench:ranking`: floor 0.2 × scale 0.8
+ * hybrid hit@1/5/10 44.5/73.5/80.6 on the four conversations, 44.7/73.2/80.1
+ * by leave-one-conversation-out (bench/RESULTS.md). Vector mode keeps the
+ * lexical values: no grid point beat them by leave-one-conversation-out.
+ * (`openai` keeps the lexical profile: it was not measured.)
  */
-export const SEMANTIC_RANKING: RankingProfile = { ...LEXICAL_RANKING, vectorWeight: 5 };
+export const SEMANTIC_RANKING: RankingProfile = { ...LEXICAL_RANKING, vectorFloor: 0.2, vectorScale: 0.8 };
 
 export const rankingProfile = (provider: string): RankingProfile => (provider === 'transformers' ? SEMANTIC_RANKING : LEXICAL_RANKING);
 
@@ -137,10 +205,20 @@ export class Searcher {
     };
 
     const retrieving = performance.now();
-    const bm25 = new Map<string, number>();
+    // Text evidence, in units of the query's idf mass (what a memory of average
+    // length holding each query word once would score), so it means the same at
+    // every size: `ratio` is BM25 / mass, `words` the idf-weighted share of the
+    // query's words the memory holds.
+    const ratio = new Map<string, number>();
+    const words = new Map<string, number>();
     const terms = queryTerms(req.query);
     if (req.mode !== 'vector' && terms.length > 0) {
-      for (const { slot, score } of replica.textSearch(terms, RANKING.candidates, accept)) bm25.set(keep(slot), score);
+      const mass = replica.idfMass(terms);
+      for (const { slot, score, matchedIdf } of replica.textSearch(terms, RANKING.candidates, accept)) {
+        const id = keep(slot);
+        ratio.set(id, score / mass);
+        words.set(id, Math.min(1, matchedIdf / mass));
+      }
     }
     const cosine = new Map<string, number>();
     if (req.mode !== 'text' && req.vector) {
@@ -149,12 +227,14 @@ export class Searcher {
 
     const ranking = performance.now();
     currentTimer()?.add('retrieve', ranking - retrieving);
+    // Only turns of a conversation lend rank to their neighbours and borrow it (see isConversation).
     const neighbour = (m: StoredMemory, ord: number): StoredMemory | undefined => {
       const slot = replica.slotAt(req.namespace, m.session_id, ord);
       const n = slot === undefined ? undefined : replica.memoryAt(slot);
-      return n && accept(n) ? n : undefined;
+      return n && isConversation(n) && accept(n) ? n : undefined;
     };
     const scores = new Map<string, number>();
+    const why = new Map<string, Omit<Why, 'boost'>>();
     if (req.mode === 'vector') {
       // Score = the cosine that alone would earn this evidence: a memory with
       // no help from its neighbours scores exactly its cosine similarity.
@@ -162,20 +242,33 @@ export class Searcher {
       const sharp = new Map([...cosine].map(([id, c]) => [id, Math.exp((c - 1) / tau)]));
       const kernel = { forward: profile.vectorForwardWeight, reply: RANKING.replyWeight, backward: profile.vectorBackwardWeight };
       const evidence = sessionEvidence(sharp, memories, neighbour, kernel);
-      for (const [id, e] of evidence) scores.set(id, Math.max(0, Math.min(1, 1 + tau * Math.log(e))));
+      for (const [id, e] of evidence) {
+        const score = Math.max(0, Math.min(1, 1 + tau * Math.log(e)));
+        scores.set(id, score);
+        why.set(id, { words: 0, text: 0, vector: cosine.get(id) ?? 0, neighbours: Math.max(0, score - (cosine.get(id) ?? 0)) });
+      }
     } else {
       const kernel = { forward: RANKING.forwardWeight, reply: RANKING.replyWeight, backward: RANKING.backwardWeight };
-      const evidence = sessionEvidence(bm25, memories, neighbour, kernel);
-      for (const [id, c] of cosine) evidence.set(id, (evidence.get(id) ?? 0) + profile.vectorWeight * c);
-      for (const [id, k] of evidence) scores.set(id, k / (k + RANKING.scoreScale));
+      const evidence = sessionEvidence(ratio, memories, neighbour, kernel);
+      const ids = req.mode === 'text' ? [...words.keys()] : new Set([...evidence.keys(), ...cosine.keys()]);
+      for (const id of ids) {
+        const own = words.get(id) ?? 0;
+        const e = evidence.get(id) ?? 0;
+        const text = Math.max(TEXT_SCORE.words * own + TEXT_SCORE.evidence * saturated(e), TEXT_SCORE.floor * own);
+        const vector = req.mode === 'hybrid' ? vectorScore(cosine.get(id) ?? 0, profile) : 0;
+        // A soft OR: either kind of evidence alone gives its own score, both together more.
+        scores.set(id, 1 - (1 - text) * (1 - vector));
+        why.set(id, { words: own, text, vector, neighbours: Math.max(0, Math.min(1, e) - Math.min(1, ratio.get(id) ?? 0)) });
+      }
     }
 
-    const ranked: Array<{ memory: StoredMemory; score: number }> = [];
+    const ranked: SearchHit[] = [];
     for (const [id, base] of scores) {
       const memory = memories.get(id)!;
       // Rounded here, so `min_score` compares exactly the score the caller sees.
-      const score = Math.round(applyBoost(base, memory, req) * 1e6) / 1e6;
-      if (score > 0 && score >= req.minScore) ranked.push({ memory, score });
+      const boosted = applyBoost(base, memory, req);
+      const score = Math.round(boosted * 1e6) / 1e6;
+      if (score > 0 && score >= req.minScore) ranked.push({ memory, score, why: { ...why.get(id)!, boost: base > 0 ? boosted / base : 1 } });
     }
     ranked.sort((a, b) => b.score - a.score || b.memory.created_at - a.memory.created_at || (a.memory.id < b.memory.id ? -1 : 1));
     const hits: SearchHit[] = ranked.slice(0, req.limit);
@@ -220,6 +313,7 @@ function sessionEvidence(
   for (const [id, s] of own) {
     const m = memories.get(id)!;
     add(id, s);
+    if (!isConversation(m)) continue;
     bestInSession.set(m.session_id, Math.max(bestInSession.get(m.session_id) ?? 0, s));
     for (let k = 1; k <= RANKING.neighbourReach; k++) {
       const decay = RANKING.neighbourDecay ** (k - 1);
@@ -236,7 +330,10 @@ function sessionEvidence(
       }
     }
   }
-  for (const [id, v] of evidence) evidence.set(id, v + RANKING.sessionWeight * (bestInSession.get(memories.get(id)!.session_id) ?? 0));
+  for (const [id, v] of evidence) {
+    const m = memories.get(id)!;
+    if (isConversation(m)) evidence.set(id, v + RANKING.sessionWeight * (bestInSession.get(m.session_id) ?? 0));
+  }
   return evidence;
 }
 

@@ -43,11 +43,11 @@ describe('scores: range, order, min_score, stability', () => {
     h = await startHarness();
     // One session of 150 memories that all contain "alpha": short ones (strong
     // text matches) alternate with long ones (weak matches), so the strong
-    // matches' session neighbours are weak matches.
+    // matches' session neighbours are weak matches. Lengths vary, so scores do.
     const memories = Array.from({ length: 150 }, (_, i) =>
       i % 2 === 0
-        ? { content: `alpha beacon ${i}` }
-        : { content: `alpha ${FILLER} ${FILLER} entry ${i} ${'w' + i} ${'v' + i} ${'u' + i}` },
+        ? { content: `alpha beacon ${i}${' x' + i} `.repeat(1 + (i % 5)) }
+        : { content: `alpha ${FILLER} ${FILLER} entry ${i} ${'w' + i} ${'v' + i} ${'u' + i} ${'t' + i} `.repeat(1 + (i % 4)) },
     );
     for (let i = 0; i < memories.length; i += 100) {
       const out = await h.ok('batch_remember', { memories: memories.slice(i, i + 100) });

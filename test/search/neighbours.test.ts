@@ -2,7 +2,9 @@
  * Session neighbours (contract §4): memories keep their write order within a
  * session; `context` returns the neighbours of each hit in that order, and
  * ranking may lend a matching memory's score to its neighbours — but only
- * within one session.
+ * between turns of a conversation (type episodic, turn, message, …), only
+ * within one session, and only in hybrid and vector mode: text mode returns
+ * memories that hold the query's words.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../helpers/harness.js';
@@ -32,14 +34,14 @@ describe('neighbour ranking and context within one session', () => {
     h = await startHarness();
     const out = await h.ok('batch_remember', {
       memories: [
-        { content: 'A: The weather was lovely at the lake this weekend.' },
-        { content: 'B: We went sailing and had a picnic on the shore.' },
-        { content: QUESTION },
-        { content: ANSWER },
-        { content: 'A: Did you finish the report for the quarterly meeting?' },
-        { content: 'B: Almost, I need the sales figures from finance.' },
-        { content: 'A: My cousin adopted a cat from the shelter last month.' },
-        { content: 'B: The bakery on Elm street sells great croissants.' },
+        { content: 'A: The weather was lovely at the lake this weekend.', type: 'episodic' },
+        { content: 'B: We went sailing and had a picnic on the shore.', type: 'episodic' },
+        { content: QUESTION, type: 'episodic' },
+        { content: ANSWER, type: 'episodic' },
+        { content: 'A: Did you finish the report for the quarterly meeting?', type: 'episodic' },
+        { content: 'B: Almost, I need the sales figures from finance.', type: 'episodic' },
+        { content: 'A: My cousin adopted a cat from the shelter last month.', type: 'episodic' },
+        { content: 'B: The bakery on Elm street sells great croissants.', type: 'episodic' },
       ],
     });
     expect(out.failed).toBe(0);
@@ -75,9 +77,14 @@ describe('neighbour ranking and context within one session', () => {
     expect(wide[0]!.context!.map((c) => c.id)).toEqual(expected);
   });
 
-  it('a memory that does not match the query can rank because its neighbour matches', async () => {
-    expect(ANSWER.toLowerCase()).not.toContain('dog');
+  it('text mode returns only the turns that hold the query\'s words', async () => {
     const hits = await query(h, { query: 'dog', mode: 'text', limit: 10 });
+    expect(hits.map((x) => x.id)).toEqual([id.question]);
+  });
+
+  it('in hybrid, a turn that does not match the query can rank because its neighbour matches', async () => {
+    expect(ANSWER.toLowerCase()).not.toContain('dog');
+    const hits = await query(h, { query: 'dog', mode: 'hybrid', limit: 10 });
     const got = hits.map((x) => x.id);
     expect(got[0]).toBe(id.question);
     expect(got).toContain(id.answer!);
@@ -111,7 +118,7 @@ describe('different sessions of one agent do not lend each other neighbour score
     s2 = await h.app.sessions.create('default', { origin: 'test' });
     // Interleaved writes: each session's write order is its own.
     const w = async (token: string, key: string, content: string) => {
-      const out = await h.ok('batch_remember', { memories: [{ content }], session_token: token });
+      const out = await h.ok('batch_remember', { memories: [{ content, type: 'turn' }], session_token: token });
       expect(out.results[0].status).toBe('ok');
       id[key] = out.results[0].id;
     };
@@ -126,7 +133,7 @@ describe('different sessions of one agent do not lend each other neighbour score
   });
 
   it('the other session\'s memories written right after the question get no score from it', async () => {
-    const hits = await query(h, { query: 'dog', mode: 'text', limit: 10 });
+    const hits = await query(h, { query: 'dog', mode: 'hybrid', limit: 10 });
     const got = hits.map((x) => x.id);
     expect(got[0]).toBe(id.q1);
     expect(got).toContain(id.a1!);
@@ -152,15 +159,15 @@ describe('different sessions of one agent do not lend each other neighbour score
 
   it('session scope and a session_id filter see only that session, neighbours included', async () => {
     // s2 holds no "dog", and s1's dog question lends nothing across: empty, though the same query finds s2's own words.
-    const inS2 = await query(h, { query: 'dog', mode: 'text', limit: 10, scope: 'session', context: 2 }, { session_token: s2.token });
+    const inS2 = await query(h, { query: 'dog', mode: 'hybrid', limit: 10, scope: 'session', context: 2 }, { session_token: s2.token });
     expect(inS2).toEqual([]);
     const hamsterInS2 = await query(h, { query: 'hamster', mode: 'text', limit: 10, scope: 'session' }, { session_token: s2.token });
     expect(hamsterInS2.map((x) => x.id).sort()).toEqual([id.other2!, id.after2!].sort());
-    const filtered = await query(h, { query: 'dog', mode: 'text', limit: 10, filter: { session_id: s2.session_id } });
+    const filtered = await query(h, { query: 'dog', mode: 'hybrid', limit: 10, filter: { session_id: s2.session_id } });
     expect(filtered).toEqual([]);
-    const filteredS1 = await query(h, { query: 'dog', mode: 'text', limit: 10, filter: { session_id: s1.session_id } });
+    const filteredS1 = await query(h, { query: 'dog', mode: 'hybrid', limit: 10, filter: { session_id: s1.session_id } });
     expect(filteredS1.map((x) => x.id)).toEqual(expect.arrayContaining([id.q1, id.a1]));
-    const inS1 = await query(h, { query: 'dog', mode: 'text', limit: 10, scope: 'session' }, { session_token: s1.token });
+    const inS1 = await query(h, { query: 'dog', mode: 'hybrid', limit: 10, scope: 'session' }, { session_token: s1.token });
     expect(inS1.map((x) => x.id)).toEqual(expect.arrayContaining([id.q1, id.a1]));
   });
 });

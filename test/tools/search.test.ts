@@ -78,7 +78,7 @@ describe('batch_search: modes, scores, limits', () => {
   });
 
   it('every hit carries exactly the fields of contract §4', async () => {
-    const out = await search(h(), [{ query: 'sourdough bread', limit: 3 }]);
+    const out = await search(h(), [{ query: 'sourdough penguins market', limit: 3 }]);
     expect(out.results[0].results).toHaveLength(3);
     for (const hit of out.results[0].results) expect(Object.keys(hit).sort()).toEqual(HIT_FIELDS);
   });
@@ -107,20 +107,20 @@ describe('batch_search: modes, scores, limits', () => {
   });
 
   it('min_score drops every result scoring below it', async () => {
-    const all = (await search(h(), [{ query: 'sourdough bread on sunday morning', mode: 'hybrid', limit: 100 }])).results[0].results;
+    const all = (await search(h(), [{ query: 'sourdough bread on sunday morning in lunar orbit', mode: 'hybrid', limit: 100 }])).results[0].results;
     expect(all.length).toBeGreaterThan(2);
     const threshold = (all[0].score + all[all.length - 1].score) / 2;
     const kept = all.filter((x: any) => x.score >= threshold).map((x: any) => x.id);
     expect(kept.length).toBeLessThan(all.length);
-    const out = await search(h(), [{ query: 'sourdough bread on sunday morning', mode: 'hybrid', limit: 100, min_score: threshold }]);
+    const out = await search(h(), [{ query: 'sourdough bread on sunday morning in lunar orbit', mode: 'hybrid', limit: 100, min_score: threshold }]);
     const got = out.results[0].results;
     for (const x of got) expect(x.score).toBeGreaterThanOrEqual(threshold);
     expect(got.map((x: any) => x.id)).toEqual(kept);
     // The best score as the threshold keeps exactly the hits with that score (the best one among them).
-    const best = await search(h(), [{ query: 'sourdough bread on sunday morning', mode: 'hybrid', limit: 100, min_score: all[0].score }]);
+    const best = await search(h(), [{ query: 'sourdough bread on sunday morning in lunar orbit', mode: 'hybrid', limit: 100, min_score: all[0].score }]);
     expect(best.results[0].results.map((x: any) => x.id)).toEqual(all.filter((x: any) => x.score === all[0].score).map((x: any) => x.id));
     expect(best.results[0].results[0].id).toBe(all[0].id);
-    // Text evidence k scores k / (k + 15) < 1, so min_score 1 keeps nothing, and says so without an error.
+    // Scores stay below 1 (evidence saturates towards it), so min_score 1 keeps nothing, and says so without an error.
     const none = await search(h(), [{ query: 'sourdough bread', min_score: 1 }]);
     expect(none.results[0]).toMatchObject({ status: 'ok', total: 0, results: [] });
   });

@@ -1,6 +1,13 @@
 import { grown } from './growable.js';
 import { TopK } from './topk.js';
 
+/** One full-text hit: its BM25 score, and the idf summed over the query terms it holds. */
+export interface TextMatch {
+  slot: number;
+  score: number;
+  matchedIdf: number;
+}
+
 /** LanceDB's BM25 constants (lance-index scorer.rs). */
 const K1 = 1.2;
 const B = 0.75;
@@ -28,6 +35,7 @@ export class Bm25Index {
   private docs = 0;
   private tokens = 0;
   private scores = new Float64Array(1024);
+  private matched = new Float64Array(1024);
 
   /** `terms` with repeats, as `analyze` returns them. */
   add(slot: number, terms: readonly string[]): void {
@@ -65,11 +73,13 @@ export class Bm25Index {
    * The `k` best-scoring live documents that `accept` lets through, best first.
    * `alive` says which slots hold a current document.
    */
-  search(terms: readonly string[], k: number, alive: Uint8Array, accept: (slot: number) => boolean): Array<{ slot: number; score: number }> {
+  search(terms: readonly string[], k: number, alive: Uint8Array, accept: (slot: number) => boolean): TextMatch[] {
     if (this.docs <= 0 || terms.length === 0) return [];
     const avg = this.tokens / this.docs;
     this.scores = grown(this.scores, this.lengths.length);
+    this.matched = grown(this.matched, this.lengths.length);
     const scores = this.scores;
+    const matched = this.matched;
     const touched: number[] = [];
     for (const term of new Set(terms)) {
       const p = this.postings.get(term);
@@ -83,15 +93,37 @@ export class Bm25Index {
         const norm = K1 * (1 - B + (B * this.lengths[slot]!) / avg);
         if (scores[slot] === 0) touched.push(slot);
         scores[slot] = scores[slot]! + (idf * (K1 + 1) * tf) / (tf + norm);
+        matched[slot] = matched[slot]! + idf;
       }
     }
     const top = new TopK(k);
+    const coverage = new Map<number, number>();
     for (const slot of touched) {
       const s = scores[slot]!;
+      if (s > 0 && top.admits(slot, s) && accept(slot)) {
+        top.offer(slot, s);
+        coverage.set(slot, matched[slot]!);
+      }
       scores[slot] = 0;
-      if (s > 0 && top.admits(slot, s) && accept(slot)) top.offer(slot, s);
+      matched[slot] = 0;
     }
-    return top.result();
+    return top.result().map(({ slot, score }) => ({ slot, score, matchedIdf: coverage.get(slot)! }));
+  }
+
+  /**
+   * The idf of each distinct query term summed: the BM25 score of a document
+   * of average length holding each term once, and the whole of what
+   * `matchedIdf` can reach. A term no live document holds counts at the
+   * highest idf, so a query word the agent never wrote keeps every memory
+   * short of "holds every word".
+   */
+  idfMass(terms: readonly string[]): number {
+    let mass = 0;
+    for (const term of new Set(terms)) {
+      const df = Math.max(0, this.postings.get(term)?.df ?? 0);
+      mass += Math.log(1 + (Math.max(this.docs, 0) - df + 0.5) / (df + 0.5));
+    }
+    return mass;
   }
 
   /** Live documents and distinct terms (for stats and tests). */

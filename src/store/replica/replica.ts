@@ -3,7 +3,7 @@ import type { StoredMemory } from '../../model.js';
 import type { SearchFilter } from '../filter.js';
 import { searchText } from '../text.js';
 import { analyze } from './analyzer.js';
-import { Bm25Index } from './bm25.js';
+import { Bm25Index, type TextMatch } from './bm25.js';
 import { grown } from './growable.js';
 import { memoryPredicate } from './predicate.js';
 import { type VectorIndex, vectorIndexFor } from './vectors.js';
@@ -176,8 +176,13 @@ export class AgentReplica {
   }
 
   /** BM25 candidates: the `k` best live slots that `accept` lets through. */
-  textSearch(terms: readonly string[], k: number, accept: (m: StoredMemory) => boolean): Array<{ slot: number; score: number }> {
+  textSearch(terms: readonly string[], k: number, accept: (m: StoredMemory) => boolean): TextMatch[] {
     return this.bm25.search(terms, k, this.alive, (slot) => accept(this.records[slot]!));
+  }
+
+  /** See Bm25Index.idfMass. */
+  idfMass(terms: readonly string[]): number {
+    return this.bm25.idfMass(terms);
   }
 
   /** Cosine candidates: the `k` most similar live slots that `accept` lets through. */
