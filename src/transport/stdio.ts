@@ -6,7 +6,14 @@ import type { Ready } from '../server.js';
 import type { StdioBoot } from './stdio-boot.js';
 
 /** If no client asks for the tool list first, the rest is loaded this soon after start anyway. */
-const OPEN_AFTER_MS = 150;
+/**
+ * Clients list the tools right after `initialize`; the open waits for that
+ * list (or this long, for a client that never lists), because loading LanceDB
+ * and the agent's replica holds the event loop for hundreds of ms, and a
+ * tools/list arriving meanwhile would wait for it (measured: 741 ms to the
+ * first tools/list at 10,000 memories with 150 ms here, on a loaded machine).
+ */
+const OPEN_AFTER_MS = 1_000;
 
 /**
  * `memlane` with no arguments: the MCP server on stdin/stdout. stdout carries
