@@ -25,6 +25,22 @@ export interface SearchRequest {
   /** Neighbours to return on each side of every hit (0–5). */
   context: number;
   boost?: Boost;
+  /** Also say why each hit ranked (SearchHit.explain). */
+  explain?: boolean;
+}
+
+/**
+ * Why a hit ranked where it did, in the terms of the ranking itself: its own
+ * BM25 evidence (null when the mode reads no text), its cosine similarity to
+ * the query (null when the mode reads no vectors), the share of its evidence
+ * lent by session neighbours and the best match of its session (0–1), and the
+ * boost's factor on the score (1 when no boost applies).
+ */
+export interface SearchExplain {
+  text_evidence: number | null;
+  vector_similarity: number | null;
+  neighbour_share: number;
+  boost: number;
 }
 
 export interface Neighbour {
@@ -37,6 +53,7 @@ export interface SearchHit {
   memory: StoredMemory;
   score: number;
   context?: Neighbour[];
+  explain?: SearchExplain;
 }
 
 /**
@@ -121,6 +138,7 @@ export class Searcher {
       return n && accept(n) ? n : undefined;
     };
     const scores = new Map<string, number>();
+    const explained = req.explain ? new Map<string, Evidence>() : undefined;
     if (req.mode === 'vector') {
       // Score = the cosine that alone would earn this evidence: a memory with
       // no help from its neighbours scores exactly its cosine similarity.
@@ -129,19 +147,27 @@ export class Searcher {
       const kernel = { forward: RANKING.vectorForwardWeight, reply: RANKING.replyWeight, backward: RANKING.vectorBackwardWeight };
       const evidence = sessionEvidence(sharp, memories, neighbour, kernel);
       for (const [id, e] of evidence) scores.set(id, Math.max(0, Math.min(1, 1 + tau * Math.log(e))));
+      if (explained) for (const [id, e] of evidence) explained.set(id, { text: null, cosine: cosine.get(id) ?? 0, lent: e - (sharp.get(id) ?? 0), total: e });
     } else {
       const kernel = { forward: RANKING.forwardWeight, reply: RANKING.replyWeight, backward: RANKING.backwardWeight };
       const evidence = sessionEvidence(bm25, memories, neighbour, kernel);
+      const lent = explained && new Map([...evidence].map(([id, e]) => [id, e - (bm25.get(id) ?? 0)]));
       for (const [id, c] of cosine) evidence.set(id, (evidence.get(id) ?? 0) + RANKING.vectorWeight * c);
       for (const [id, k] of evidence) scores.set(id, k / (k + RANKING.scoreScale));
+      if (explained && lent) {
+        for (const [id, k] of evidence) {
+          explained.set(id, { text: bm25.get(id) ?? 0, cosine: req.mode === 'text' ? null : (cosine.get(id) ?? 0), lent: lent.get(id) ?? 0, total: k });
+        }
+      }
     }
 
-    const ranked: Array<{ memory: StoredMemory; score: number }> = [];
+    const ranked: SearchHit[] = [];
     for (const [id, base] of scores) {
       const memory = memories.get(id)!;
+      const boosted = applyBoost(base, memory, req);
       // Rounded here, so `min_score` compares exactly the score the caller sees.
-      const score = Math.round(applyBoost(base, memory, req) * 1e6) / 1e6;
-      if (score > 0 && score >= req.minScore) ranked.push({ memory, score });
+      const score = Math.round(boosted * 1e6) / 1e6;
+      if (score > 0 && score >= req.minScore) ranked.push(explained ? { memory, score, explain: explanation(explained.get(id)!, base, boosted) } : { memory, score });
     }
     ranked.sort((a, b) => b.score - a.score || b.memory.created_at - a.memory.created_at || (a.memory.id < b.memory.id ? -1 : 1));
     const hits: SearchHit[] = ranked.slice(0, req.limit);
@@ -162,6 +188,25 @@ export class Searcher {
     }
     return hits;
   }
+}
+
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
+/** One hit's evidence, kept for `explain`: own text, cosine, lent by neighbours, and the total. */
+interface Evidence {
+  text: number | null;
+  cosine: number | null;
+  lent: number;
+  total: number;
+}
+
+function explanation(e: Evidence, base: number, boosted: number): SearchExplain {
+  return {
+    text_evidence: e.text === null ? null : round4(e.text),
+    vector_similarity: e.cosine === null ? null : round4(e.cosine),
+    neighbour_share: e.total > 0 ? round4(Math.max(0, Math.min(1, e.lent / e.total))) : 0,
+    boost: base > 0 ? round4(boosted / base) : 1,
+  };
 }
 
 /**
