@@ -183,7 +183,8 @@ ${r.status === 401 ? '' : html`<p><a href="/ui/">Back to the agents</a></p>`}
 /**
  * Every page: HTML from `html` only (escaped), a CSP that runs no script and
  * loads nothing from elsewhere (styles only with this response's nonce), no
- * framing, no caching, no referrer.
+ * framing, no caching, no referrer beyond this origin (`no-referrer` would
+ * make Chromium send `Origin: null` with the inspector's own forms).
  */
 function send(res: ServerResponse, status: number, nonce: string, body: Html, headers: Record<string, string> = {}): void {
   res.writeHead(status, {
@@ -191,7 +192,7 @@ function send(res: ServerResponse, status: number, nonce: string, body: Html, he
     'Content-Security-Policy': `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
     'X-Frame-Options': 'DENY',
     'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
+    'Referrer-Policy': 'same-origin',
     'Cache-Control': 'no-store',
     ...headers,
   });
@@ -199,6 +200,6 @@ function send(res: ServerResponse, status: number, nonce: string, body: Html, he
 }
 
 function redirect(res: ServerResponse, to: string): void {
-  res.writeHead(303, { Location: to, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+  res.writeHead(303, { Location: to, 'Cache-Control': 'no-store', 'Referrer-Policy': 'same-origin' });
   res.end();
 }

@@ -29,6 +29,7 @@ a { color:var(--accent); }
 .grid { display:grid; grid-template-columns:repeat(auto-fit, minmax(300px, 1fr)); gap:12px; }
 .flash { border-radius:8px; padding:10px 14px; margin:0 0 14px; border:1px solid; overflow-wrap:anywhere; }
 .flash.ok { background:#e9f6ee; border-color:#a9d8bb; color:var(--ok); }
+.note { background:#fff7e6; border:1px solid #f3d08a; color:#7a5200; border-radius:8px; padding:8px 12px; margin:0 0 8px; }
 .flash.bad { background:#fdecea; border-color:#f0b3ad; color:var(--bad); }
 table { width:100%; border-collapse:collapse; background:var(--card); border:1px solid var(--line); border-radius:10px; overflow:hidden; }
 th, td { text-align:left; padding:8px 12px; border-bottom:1px solid var(--line); vertical-align:top; }
@@ -103,7 +104,7 @@ export function page(ctx: PageContext, title: string, nav: Nav, body: Html): Htm
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${title} · memlane inspector</title>
 <style nonce="${ctx.nonce}">${STYLE}</style>
 </head>
@@ -129,7 +130,7 @@ export function barePage(nonce: string, title: string, body: Html): Html {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${title} · memlane inspector</title>
 <style nonce="${nonce}">${STYLE}</style>
 </head>

@@ -37,7 +37,7 @@ export function memoryCard(agent: string, m: ShownMemory, extra: Html | string =
   return html`<article class="card memory" data-id="${m.id}">
 <div class="title"><a href="${memoryHref(agent, m.id)}">${m.title ?? m.id}</a></div>
 <div class="content" data-content>${m.content}</div>
-<div class="meta"><span>${chips(m)}</span><span>type <b>${m.type}</b></span><span>importance ${m.importance}</span><span>expires ${when(m.expires_at)}</span>
+<div class="meta" data-meta><span>${chips(m)}</span><span>type <b>${m.type}</b></span><span>importance ${m.importance}</span><span>expires ${when(m.expires_at)}</span>
 <span>session <a class="mono" href="${agentHref(agent, { session: m.session_id })}">${m.session_id}</a></span><span>v${m.version}</span><span>${when(m.created_at)}</span></div>
 ${extra}
 </article>`;

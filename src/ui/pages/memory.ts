@@ -97,7 +97,7 @@ ${around.length === 0
 <form class="card" method="post" action="${memoryHref(agent, m.id)}/edit" data-form="edit">
 ${csrfField(ctx.csrf)}
 <input type="hidden" name="expected_version" value="${m.version}">
-${m.immutable ? html`<p class="flash bad">This memory is immutable: the tools refuse to change it unless forced.</p>` : ''}
+${m.immutable ? html`<p class="note">This memory is immutable: the tools refuse to change it unless forced.</p>` : ''}
 <div class="fields">
 <label class="wide">Content<textarea name="content" rows="5" required>${d.content}</textarea></label>
 <label>Title<input name="title" value="${d.title}" placeholder="none"></label>
