@@ -33,8 +33,9 @@ export interface SearchRequest {
  * Why a hit ranked where it did, in the terms of the ranking itself: its own
  * BM25 evidence (null when the mode reads no text), its cosine similarity to
  * the query (null when the mode reads no vectors), the share of its evidence
- * lent by session neighbours and the best match of its session (0–1), and the
- * boost's factor on the score (1 when no boost applies).
+ * lent by others in its session (the memories next to it, and its session's
+ * best match when that is another memory; 0–1), and the boost's factor on the
+ * score (1 when no boost applies).
  */
 export interface SearchExplain {
   text_evidence: number | null;
@@ -147,11 +148,15 @@ export class Searcher {
       const kernel = { forward: RANKING.vectorForwardWeight, reply: RANKING.replyWeight, backward: RANKING.vectorBackwardWeight };
       const evidence = sessionEvidence(sharp, memories, neighbour, kernel);
       for (const [id, e] of evidence) scores.set(id, Math.max(0, Math.min(1, 1 + tau * Math.log(e))));
-      if (explained) for (const [id, e] of evidence) explained.set(id, { text: null, cosine: cosine.get(id) ?? 0, lent: e - (sharp.get(id) ?? 0), total: e });
+      if (explained) {
+        const own = ownEvidence(sharp, memories);
+        for (const [id, e] of evidence) explained.set(id, { text: null, cosine: cosine.get(id) ?? 0, lent: e - (own.get(id) ?? 0), total: e });
+      }
     } else {
       const kernel = { forward: RANKING.forwardWeight, reply: RANKING.replyWeight, backward: RANKING.backwardWeight };
       const evidence = sessionEvidence(bm25, memories, neighbour, kernel);
-      const lent = explained && new Map([...evidence].map(([id, e]) => [id, e - (bm25.get(id) ?? 0)]));
+      const own = explained && ownEvidence(bm25, memories);
+      const lent = own && new Map([...evidence].map(([id, e]) => [id, e - (own.get(id) ?? 0)]));
       for (const [id, c] of cosine) evidence.set(id, (evidence.get(id) ?? 0) + RANKING.vectorWeight * c);
       for (const [id, k] of evidence) scores.set(id, k / (k + RANKING.scoreScale));
       if (explained && lent) {
@@ -198,6 +203,20 @@ interface Evidence {
   cosine: number | null;
   lent: number;
   total: number;
+}
+
+/**
+ * Each memory's evidence from its own match: its score, plus the session
+ * share it earns from itself when it is its session's best match (the rest
+ * of sessionEvidence's result was lent by others).
+ */
+function ownEvidence(own: Map<string, number>, memories: Map<string, StoredMemory>): Map<string, number> {
+  const best = new Map<string, number>();
+  for (const [id, s] of own) {
+    const session = memories.get(id)!.session_id;
+    best.set(session, Math.max(best.get(session) ?? 0, s));
+  }
+  return new Map([...own].map(([id, s]) => [id, s === best.get(memories.get(id)!.session_id) ? s * (1 + RANKING.sessionWeight) : s]));
 }
 
 function explanation(e: Evidence, base: number, boosted: number): SearchExplain {

@@ -77,7 +77,7 @@ const hitSchema = z.object({
     .object({
       text_evidence: z.number().nullable().describe("The hit's own BM25 evidence; null when the mode reads no text"),
       vector_similarity: z.number().nullable().describe('Cosine similarity to the query (0–1); null when the mode reads no vectors'),
-      neighbour_share: z.number().describe('Share of the evidence lent by session neighbours and the best match of its session (0–1)'),
+      neighbour_share: z.number().describe('Share of the evidence lent by other memories of its session: its neighbours, and the session\'s best match (0–1)'),
       boost: z.number().describe("The boost's factor on the score (1: no boost)"),
     })
     .optional()

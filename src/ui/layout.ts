@@ -26,7 +26,11 @@ a { color:var(--accent); }
 .small { font-size:13px; }
 .crumbs { font-size:13px; color:var(--muted); margin-bottom:2px; overflow-wrap:anywhere; }
 .card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:14px 16px; margin:0 0 12px; }
-.grid { display:grid; grid-template-columns:repeat(auto-fit, minmax(300px, 1fr)); gap:12px; }
+.grid { display:grid; grid-template-columns:repeat(auto-fit, minmax(300px, 1fr)); gap:12px; margin:14px 0; }
+.grid > .card { margin:0; }
+.grid.top { align-items:start; }
+.solo { max-width:640px; margin-top:18px; }
+figure { margin:0; }
 .flash { border-radius:8px; padding:10px 14px; margin:0 0 14px; border:1px solid; overflow-wrap:anywhere; }
 .flash.ok { background:#e9f6ee; border-color:#a9d8bb; color:var(--ok); }
 .note { background:#fff7e6; border:1px solid #f3d08a; color:#7a5200; border-radius:8px; padding:8px 12px; margin:0 0 8px; }
@@ -68,7 +72,7 @@ dl.record dd { margin:0; overflow-wrap:anywhere; }
 .neighbours .content { margin:2px 0 6px; }
 .token { background:#1d2430; color:#e7f0ff; padding:10px 12px; border-radius:8px; display:block; overflow-wrap:anywhere; user-select:all; }
 svg { display:block; width:100%; height:auto; }
-svg text { font:11px system-ui, sans-serif; fill:#5b6576; }
+svg text { font:12px system-ui, sans-serif; fill:#5b6576; }
 .legend { font-size:12px; color:var(--muted); display:flex; gap:14px; flex-wrap:wrap; }
 .swatch { display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:4px; vertical-align:-1px; }
 .swatch.p50 { background:#1e7a46; }
@@ -85,8 +89,7 @@ svg text { font:11px system-ui, sans-serif; fill:#5b6576; }
   table.stack td::before { content:attr(data-label); color:var(--muted); font-size:13px; text-align:left; }
   table.stack td.lead { font-weight:600; text-align:left; }
   table.stack td.lead::before { content:none; }
-  dl.record { grid-template-columns:1fr; gap:0; }
-  dl.record dd { margin-bottom:8px; }
+  dl.record { gap:4px 12px; }
   .bar-track { width:60px; }
 }
 `;

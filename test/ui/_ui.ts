@@ -68,6 +68,7 @@ export async function shoot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}-1280.png`), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.screenshot({ path: join(ARTIFACTS, `${name}-390.png`), fullPage: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}-390-screen.png`) });
   // Nothing may stick out sideways on a phone: the page is exactly as wide as the screen.
   const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
   await page.setViewportSize({ width: 1280, height: 800 });

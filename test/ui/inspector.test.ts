@@ -407,3 +407,19 @@ describe('sessions', () => {
     await context.close();
   });
 });
+
+describe('the overview after a working session', () => {
+  it('charts the latency of the searches made so far (p50 and p95) beside the writes per day', async () => {
+    const { context, page } = await signIn(browser, links);
+    const bars = await page.locator('svg[data-chart="latency"] rect').count();
+    expect(bars).toBeGreaterThanOrEqual(4);
+    expect(await page.locator('[data-p50]').textContent()).toMatch(/^\d+\.\d ms$/);
+    expect(await page.locator('[data-p95]').textContent()).toMatch(/^\d+\.\d ms$/);
+    const p50 = Number.parseFloat((await page.locator('[data-p50]').textContent())!);
+    const p95 = Number.parseFloat((await page.locator('[data-p95]').textContent())!);
+    expect(p95).toBeGreaterThanOrEqual(p50);
+    expect(await page.locator('tr[data-agent="carol"] [data-memories]').textContent()).toBe('1');
+    await shoot(page, 'agents-later');
+    await context.close();
+  });
+});

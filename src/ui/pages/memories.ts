@@ -42,6 +42,6 @@ ${problems.length > 0 ? html`<p class="flash bad" data-problems>${problems.join(
 ${pager}
 ${memories.length === 0 ? html`<div class="card muted">No memories match.</div>` : memories.map((m) => memoryCard(agent, toRecord(m)))}
 ${memories.length > 0 ? pager : ''}
-${writesChart(days)}`;
+<div class="solo">${writesChart(days)}</div>`;
   return page(ctx, agent, 'agents', body);
 }

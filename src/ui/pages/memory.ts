@@ -61,7 +61,7 @@ export async function memoryPage(
   const body = html`<div class="crumbs"><a href="/ui/">Agents</a> / <a href="${agentHref(agent)}">${agent}</a> /</div>
 <h1>${m.title ?? m.id}</h1>
 ${refused ? html`<div class="flash bad" role="alert" data-error="${refused.code}">${refused.code}: ${refused.message}</div>` : ''}
-<div class="grid">
+<div class="grid top">
 <section class="card">
 <div class="content" data-content>${m.content}</div>
 <div class="meta"><span>${chips(m)}</span></div>
