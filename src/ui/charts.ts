@@ -3,7 +3,7 @@ import { type Html, html } from './html.js';
 
 const W = 640;
 const H = 170;
-const PAD = { left: 40, right: 10, top: 12, bottom: 26 };
+const PAD = { left: 56, right: 10, top: 12, bottom: 26 };
 const ACCENT = '#2454c5';
 
 /** A round axis maximum at or above `max`: 1, 2, 5 × 10^n. */
