@@ -13,6 +13,10 @@ import { type HttpClient, connectClient, raw } from '../http/_http.js';
 import { LoginLinks, launchChromium, shoot, signIn, waitForStderr } from './_ui.js';
 
 const XSS = '<script>alert(1)</script><img src=x onerror=alert(2)>';
+/** Hostile values for the fields that end up in attributes and headings, not only in text. */
+const XSS_TITLE = '"><svg onload=alert(3)>';
+const XSS_TAG = "'\"><svg onload=alert(4)>";
+const XSS_META = { note: '</code><script>alert(5)</script>' };
 
 let env: Record<string, string>;
 let agents: RawChild;
@@ -57,7 +61,7 @@ beforeAll(async () => {
   }));
   const named = [
     { content: 'The user prefers green tea in the morning, never coffee', type: 'preference', tags: ['drinks'], title: 'Morning drink' },
-    { content: XSS, type: 'fact', tags: ['hostile'] },
+    { content: XSS, type: 'fact', tags: ['hostile', XSS_TAG], title: XSS_TITLE, metadata: XSS_META },
     { content: 'The user was born in Lisbon', type: 'fact', tags: ['bio'], immutable: true },
     { content: 'The user keeps bees on the roof', type: 'fact', tags: ['bees'], metadata: { place: 'roof', hives: 2 } },
     { content: 'The user dislikes loud music at dinner', type: 'preference', tags: ['music'] },
@@ -331,6 +335,19 @@ describe('untrusted content and cross-site requests', () => {
     }
     await page.goto(`${uiOrigin}/ui/agents/alice/memories/${ids.xss}`);
     expect(await page.inputValue('textarea[name="content"]')).toBe(XSS);
+    expect(await page.locator('h1').textContent()).toBe(XSS_TITLE);
+    expect(await page.inputValue('input[name="title"]')).toBe(XSS_TITLE);
+    expect(await page.inputValue('input[name="tags"]')).toBe(`hostile, ${XSS_TAG}`);
+    expect(JSON.parse(await page.inputValue('textarea[name="metadata"]'))).toEqual(XSS_META);
+    expect(await page.locator('[data-field="metadata"]').textContent()).toBe(JSON.stringify(XSS_META));
+    expect(await page.locator('svg[onload], [onerror], [onload]').count()).toBe(0);
+    // The hostile tag as a filter value goes back into the filter form's attribute intact.
+    await page.goto(`${uiOrigin}/ui/agents/alice?tag=${encodeURIComponent(XSS_TAG)}`);
+    expect(await page.inputValue('input[name="tag"]')).toBe(XSS_TAG);
+    expect(await page.locator('article.memory').count()).toBe(1);
+    expect(await page.locator('[data-tag]').allTextContents()).toEqual(['hostile', XSS_TAG]);
+    expect(await page.locator('svg[onload], [onerror], [onload], script').count()).toBe(0);
+    await page.goto(`${uiOrigin}/ui/agents/alice/memories/${ids.xss}`);
     await page.waitForTimeout(300);
     expect(dialogs).toEqual([]);
     await shoot(page, 'memory-hostile');

@@ -1,5 +1,6 @@
 import type { App } from '../../app.js';
 import { recentCalls } from '../../batch/recent.js';
+import { namespaceOf } from '../../scope/ids.js';
 import type { Browser } from '../../store/browse.js';
 import { latencyChart, writesChart } from '../charts.js';
 import { type Html, html } from '../html.js';
@@ -20,7 +21,8 @@ export async function sessionCounts(app: App, now: number): Promise<Map<string, 
 /** `/ui/`: every agent with its memories, sessions, last write and bytes; the database's embedder; the charts. */
 export async function overviewPage(app: App, browser: Browser, ctx: PageContext): Promise<Html> {
   const now = Date.now();
-  const [agents, sessions, days] = await Promise.all([browser.agents(now), sessionCounts(app, now), browser.writesPerDay(now, 30)]);
+  const [agents, sessions] = await Promise.all([browser.agents(now), sessionCounts(app, now)]);
+  const days = await browser.writesPerDay(now, 30, agents.map((a) => namespaceOf(a.agent_id)));
   const e = app.db.embedder;
   const embedder = `${e.provider}/${e.model} (${e.dim}-d)`;
   const rows = [...agents.map((a) => ({ ...a, hasTable: true }))];
