@@ -97,7 +97,7 @@ export function createInspector(app: App, opts: InspectorOptions = {}): Inspecto
         const { status, body } = await searchPage(app, agent, q, ctx);
         return send(res, status, ctx.nonce, body);
       }
-      if (parts.length === 4 && parts[2] === 'memories') return send(res, 200, ctx.nonce, await memoryPage(app, browser, agent, parts[3]!, ctx));
+      if (parts.length === 3 && parts[2] === 'memory') return send(res, 200, ctx.nonce, await memoryPage(app, browser, agent, q.get('id') ?? '', ctx));
     }
     throw new HttpRefusal(404, 'NOT_FOUND', `no page ${path}`);
   };
@@ -125,10 +125,10 @@ export function createInspector(app: App, opts: InspectorOptions = {}): Inspecto
       session.flash = { ok: r.ok, text: r.message };
       return redirect(res, '/ui/sessions');
     }
-    if (parts.length === 5 && parts[0] === 'agents' && parts[2] === 'memories') {
+    if (parts.length === 4 && parts[0] === 'agents' && parts[2] === 'memory') {
       const agent = agentOf(parts[1]!);
-      const id = parts[3]!;
-      if (parts[4] === 'edit') {
+      const id = form.get('id') ?? '';
+      if (parts[3] === 'edit') {
         const r = await editMemory(app, agent, id, form);
         if (r.ok) {
           session.flash = { ok: true, text: r.message };
@@ -137,7 +137,7 @@ export function createInspector(app: App, opts: InspectorOptions = {}): Inspecto
         const status = r.code === 'VERSION_CONFLICT' || r.code === 'IMMUTABLE' ? 409 : 422;
         return send(res, status, ctx.nonce, await memoryPage(app, browser, agent, id, ctx, r));
       }
-      if (parts[4] === 'delete') {
+      if (parts[3] === 'delete') {
         const r = await deleteMemory(app, agent, id, form);
         session.flash = { ok: r.ok, text: r.message };
         return redirect(res, r.ok ? agentHref(agent) : memoryHref(agent, id));

@@ -23,7 +23,10 @@ export function when(t: string | number | null): string {
   return Number.isNaN(d.getTime()) ? String(t) : `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-export const memoryHref = (agent: string, id: string) => href(['ui', 'agents', agent, 'memories', id]);
+/** A memory's page. The id travels in the query: an id may be `..` or `.`, which no URL keeps as a path segment. */
+export const memoryHref = (agent: string, id: string) => href(['ui', 'agents', agent, 'memory'], { id });
+/** Where the memory forms post (the id is a field of the form). */
+export const memoryAction = (agent: string, action: 'edit' | 'delete') => href(['ui', 'agents', agent, 'memory', action]);
 export const agentHref = (agent: string, query: Record<string, string | number | undefined> = {}) => href(['ui', 'agents', agent], query);
 
 export function chips(m: Pick<ShownMemory, 'tags' | 'pinned' | 'immutable'>): Html {

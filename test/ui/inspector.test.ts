@@ -123,7 +123,7 @@ describe('signing in to the inspector', () => {
   it('without the secret, with a wrong one, or with an agent token, every page is refused', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    for (const path of ['/ui/', '/ui/agents/alice', `/ui/agents/alice/memories/${ids.tea}`, '/ui/sessions', '/ui/login', '/ui/login?secret=wrong']) {
+    for (const path of ['/ui/', '/ui/agents/alice', `/ui/agents/alice/memory?id=${ids.tea}`, '/ui/sessions', '/ui/login', '/ui/login?secret=wrong']) {
       const res = await page.goto(`${uiOrigin}${path}`);
       expect(res?.status(), path).toBe(401);
       expect(await page.content()).not.toContain('green tea');
@@ -232,10 +232,26 @@ describe('browsing', () => {
   });
 });
 
+describe('odd ids', () => {
+  it('a memory whose id is `..` (a legal id, and a path segment no URL keeps) opens from its link, takes an edit and a delete', async () => {
+    expect((await alice.ok('batch_remember', { memories: [{ id: '..', content: 'A memory with two dots for an id', tags: ['dots'] }] })).results[0].action).toBe('created');
+    const { context, page } = await signIn(browser, links);
+    await page.goto(`${uiOrigin}/ui/agents/alice?tag=dots`);
+    await page.click('article.memory .title a');
+    expect(await page.locator('[data-field="id"]').textContent()).toBe('..');
+    await page.fill('textarea[name="content"]', 'A memory with two dots for an id, edited');
+    await page.click('form[data-form="edit"] button[type="submit"]');
+    expect((await get('..')).memory).toMatchObject({ version: 2, content: 'A memory with two dots for an id, edited' });
+    await page.click('form[data-form="delete"] button[type="submit"]');
+    expect((await get('..')).error.code).toBe('NOT_FOUND');
+    await context.close();
+  });
+});
+
 describe('changing memories', () => {
   it('an edit is a batch_update: the agent sees the new version through batch_get from its own server', async () => {
     const { context, page } = await signIn(browser, links);
-    await page.goto(`${uiOrigin}/ui/agents/alice/memories/${ids.bees}`);
+    await page.goto(`${uiOrigin}/ui/agents/alice/memory?id=${ids.bees}`);
     expect(await page.locator('[data-field="version"]').textContent()).toBe('1');
     await shoot(page, 'memory');
     await page.fill('textarea[name="content"]', 'The user keeps three bee hives on the roof');
@@ -269,7 +285,7 @@ describe('changing memories', () => {
 
   it('expected_version guards an edit: a form made from an older version is refused with VERSION_CONFLICT and keeps what was typed', async () => {
     const { context, page } = await signIn(browser, links);
-    await page.goto(`${uiOrigin}/ui/agents/alice/memories/${ids.music}`);
+    await page.goto(`${uiOrigin}/ui/agents/alice/memory?id=${ids.music}`);
     const changed = await alice.ok('batch_update', { updates: [{ id: ids.music, importance: 0.7 }] });
     expect(changed.results[0].version).toBe(2);
     await page.fill('textarea[name="content"]', 'The user dislikes loud music at any meal');
@@ -283,14 +299,14 @@ describe('changing memories', () => {
 
   it('an immutable memory refuses edit and delete without force, and takes both with force', async () => {
     const { context, page } = await signIn(browser, links);
-    await page.goto(`${uiOrigin}/ui/agents/alice/memories/${ids.lisbon}`);
+    await page.goto(`${uiOrigin}/ui/agents/alice/memory?id=${ids.lisbon}`);
     await page.fill('textarea[name="content"]', 'The user was born in Porto');
     const [edit] = await Promise.all([page.waitForNavigation(), page.click('form[data-form="edit"] button[type="submit"]')]);
     expect(edit?.status()).toBe(409);
     expect(await page.locator('[data-error]').first().getAttribute('data-error')).toBe('IMMUTABLE');
     expect((await get(ids.lisbon)).memory).toMatchObject({ version: 1, content: 'The user was born in Lisbon' });
 
-    await page.goto(`${uiOrigin}/ui/agents/alice/memories/${ids.lisbon}`);
+    await page.goto(`${uiOrigin}/ui/agents/alice/memory?id=${ids.lisbon}`);
     await page.click('form[data-form="delete"] button[type="submit"]');
     expect(await page.locator('.flash.bad').textContent()).toContain('IMMUTABLE');
     expect((await get(ids.lisbon)).status).toBe('ok');
@@ -310,7 +326,7 @@ describe('changing memories', () => {
 
   it('a delete is a batch_delete: the agent gets NOT_FOUND and no longer finds it', async () => {
     const { context, page } = await signIn(browser, links);
-    await page.goto(`${uiOrigin}/ui/agents/alice/memories/${ids.tea}`);
+    await page.goto(`${uiOrigin}/ui/agents/alice/memory?id=${ids.tea}`);
     await page.click('form[data-form="delete"] button[type="submit"]');
     expect(page.url()).toBe(`${uiOrigin}/ui/agents/alice`);
     expect(await page.locator('.flash.ok').textContent()).toBe(`Deleted ${ids.tea}.`);
@@ -318,7 +334,7 @@ describe('changing memories', () => {
     expect(r).toMatchObject({ status: 'error', error: { code: 'NOT_FOUND' } });
     const search = await alice.ok('batch_search', { queries: [{ query: 'green tea morning', limit: 5 }] });
     expect(search.results[0].results.map((h: { id: string }) => h.id)).not.toContain(ids.tea);
-    expect((await page.goto(`${uiOrigin}/ui/agents/alice/memories/${ids.tea}`))?.status()).toBe(404);
+    expect((await page.goto(`${uiOrigin}/ui/agents/alice/memory?id=${ids.tea}`))?.status()).toBe(404);
     await context.close();
   });
 });
@@ -327,13 +343,13 @@ describe('untrusted content and cross-site requests', () => {
   it('a memory holding <script> and an onerror image renders as text on every page and opens no dialog', async () => {
     const { context, page } = await signIn(browser, links);
     const dialogs = watchDialogs(page);
-    for (const path of [`/ui/agents/alice/memories/${ids.xss}`, '/ui/agents/alice?tag=hostile', '/ui/agents/alice/search?q=script+alert+onerror&mode=text']) {
+    for (const path of [`/ui/agents/alice/memory?id=${ids.xss}`, '/ui/agents/alice?tag=hostile', '/ui/agents/alice/search?q=script+alert+onerror&mode=text']) {
       await page.goto(`${uiOrigin}${path}`);
       expect(await page.locator('[data-content]').first().textContent(), path).toBe(XSS);
       expect(await page.locator('script').count(), path).toBe(0);
       expect(await page.locator('img').count(), path).toBe(0);
     }
-    await page.goto(`${uiOrigin}/ui/agents/alice/memories/${ids.xss}`);
+    await page.goto(`${uiOrigin}/ui/agents/alice/memory?id=${ids.xss}`);
     expect(await page.inputValue('textarea[name="content"]')).toBe(XSS);
     expect(await page.locator('h1').textContent()).toBe(XSS_TITLE);
     expect(await page.inputValue('input[name="title"]')).toBe(XSS_TITLE);
@@ -347,7 +363,7 @@ describe('untrusted content and cross-site requests', () => {
     expect(await page.locator('article.memory').count()).toBe(1);
     expect(await page.locator('[data-tag]').allTextContents()).toEqual(['hostile', XSS_TAG]);
     expect(await page.locator('svg[onload], [onerror], [onload], script').count()).toBe(0);
-    await page.goto(`${uiOrigin}/ui/agents/alice/memories/${ids.xss}`);
+    await page.goto(`${uiOrigin}/ui/agents/alice/memory?id=${ids.xss}`);
     await page.waitForTimeout(300);
     expect(dialogs).toEqual([]);
     await shoot(page, 'memory-hostile');
@@ -362,7 +378,7 @@ describe('untrusted content and cross-site requests', () => {
       target = ids.basil;
       evil = createServer((_req, res) => {
         res.writeHead(200, { 'Content-Type': 'text/html' });
-        res.end(`<form id="f" method="post" action="${uiOrigin}/ui/agents/alice/memories/${target}/delete"><input name="force" value="1"></form><script>document.getElementById('f').submit()</script>`);
+        res.end(`<form id="f" method="post" action="${uiOrigin}/ui/agents/alice/memory/delete"><input name="id" value="${target}"><input name="force" value="1"></form><script>document.getElementById('f').submit()</script>`);
       });
       await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
       evilPort = (evil.address() as AddressInfo).port;
@@ -372,19 +388,19 @@ describe('untrusted content and cross-site requests', () => {
     it('is refused without the form token, from another site and from another port of this machine, and nothing is deleted', async () => {
       const { context, page } = await signIn(browser, links);
       // Another site (localhost is not 127.0.0.1): the SameSite cookie stays home.
-      const fromSite = page.waitForResponse((r) => r.url().startsWith(`${uiOrigin}/ui/agents/alice/memories/`));
+      const fromSite = page.waitForResponse((r) => r.url() === `${uiOrigin}/ui/agents/alice/memory/delete`);
       await page.goto(`http://localhost:${evilPort}/`);
       const siteRes = await fromSite;
       expect(siteRes.status()).toBe(401);
       // Another port of 127.0.0.1 is the same site, so the cookie goes along: the Origin check and the missing token refuse it.
-      const fromPort = page.waitForResponse((r) => r.url().startsWith(`${uiOrigin}/ui/agents/alice/memories/`));
+      const fromPort = page.waitForResponse((r) => r.url() === `${uiOrigin}/ui/agents/alice/memory/delete`);
       await page.goto(`http://127.0.0.1:${evilPort}/`);
       const portRes = await fromPort;
       expect(portRes.status()).toBe(403);
       expect(await portRes.text()).toContain('FORBIDDEN');
       // With the cookie and the right origin but no token (or a wrong one): refused too.
-      for (const form of [{ force: '1' }, { force: '1', csrf: 'not-the-token' }] as Array<Record<string, string>>) {
-        const res = await context.request.post(`${uiOrigin}/ui/agents/alice/memories/${target}/delete`, { form, headers: { Origin: uiOrigin }, maxRedirects: 0 });
+      for (const form of [{ id: target, force: '1' }, { id: target, force: '1', csrf: 'not-the-token' }] as Array<Record<string, string>>) {
+        const res = await context.request.post(`${uiOrigin}/ui/agents/alice/memory/delete`, { form, headers: { Origin: uiOrigin }, maxRedirects: 0 });
         expect(res.status()).toBe(403);
         expect(await res.text()).toContain('CSRF_TOKEN_INVALID');
       }

@@ -90,9 +90,10 @@ describe('memlane serve --http --ui', () => {
     const id = wrote.results[0].id as string;
     await agent.ok('batch_search', { queries: [{ query: 'office plant' }] });
     const cookie = await signIn();
-    const csrf = await csrfOf(cookie, `/ui/agents/alice/memories/${id}`);
-    const res = await post(cookie, `/ui/agents/alice/memories/${id}/edit`, {
+    const csrf = await csrfOf(cookie, `/ui/agents/alice/memory?id=${id}`);
+    const res = await post(cookie, '/ui/agents/alice/memory/edit', {
       csrf,
+      id,
       expected_version: '1',
       content: 'The office plant is a ficus',
       title: '',

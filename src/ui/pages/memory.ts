@@ -7,7 +7,7 @@ import { HttpRefusal } from '../../transport/http-reply.js';
 import { callTool, tools } from '../calls.js';
 import { type Html, html } from '../html.js';
 import { type PageContext, page } from '../layout.js';
-import { agentHref, chips, csrfField, memoryHref, when } from '../parts.js';
+import { agentHref, chips, csrfField, memoryAction, memoryHref, when } from '../parts.js';
 
 /** What the edit form sent, kept to show again when the change was refused. */
 export interface Draft {
@@ -43,7 +43,7 @@ async function read(app: App, agent: string, id: string): Promise<MemoryRecord |
 const notFound = (agent: string, id: string) =>
   new HttpRefusal(404, 'NOT_FOUND', `agent ${agent} has no memory with id "${id}" (deleted, expired, or never written)`);
 
-/** `/ui/agents/<agent>/memories/<id>`: every field, its session neighbours, the edit and delete forms. */
+/** `/ui/agents/<agent>/memory?id=<id>`: every field, its session neighbours, the edit and delete forms. */
 export async function memoryPage(
   app: App,
   browser: Browser,
@@ -94,8 +94,9 @@ ${around.length === 0
         (n) => html`<div><span class="chip">${n.offset > 0 ? `+${n.offset}` : n.offset}</span> <a class="mono" href="${memoryHref(agent, n.memory.id)}">${n.memory.title ?? n.memory.id}</a> <span class="muted">${when(n.memory.created_at)}</span><div class="content">${n.memory.content}</div></div>`,
       )}</div>`}
 <h2>Edit</h2>
-<form class="card" method="post" action="${memoryHref(agent, m.id)}/edit" data-form="edit">
+<form class="card" method="post" action="${memoryAction(agent, 'edit')}" data-form="edit">
 ${csrfField(ctx.csrf)}
+<input type="hidden" name="id" value="${m.id}">
 <input type="hidden" name="expected_version" value="${m.version}">
 ${m.immutable ? html`<p class="note">This memory is immutable: the tools refuse to change it unless forced.</p>` : ''}
 <div class="fields">
@@ -114,8 +115,9 @@ ${m.immutable ? html`<label class="check"><input type="checkbox" name="force" va
 </div>
 </form>
 <h2>Delete</h2>
-<form class="card" method="post" action="${memoryHref(agent, m.id)}/delete" data-form="delete">
+<form class="card" method="post" action="${memoryAction(agent, 'delete')}" data-form="delete">
 ${csrfField(ctx.csrf)}
+<input type="hidden" name="id" value="${m.id}">
 <p class="muted small">Deleting is permanent: the memory is gone from every later read and search at once.</p>
 <div class="actions"><button type="submit" class="danger">Delete this memory</button>
 ${m.immutable ? html`<label class="check"><input type="checkbox" name="force" value="1"> Force (delete although immutable)</label>` : ''}</div>
