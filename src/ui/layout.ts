@@ -49,7 +49,6 @@ code, .mono { font-family:ui-monospace, SFMono-Regular, Menlo, Consolas, monospa
 .chip.lock { background:#fde7e7; color:#8a1c1c; }
 .score { font-weight:700; font-variant-numeric:tabular-nums; }
 .bar-track { display:inline-block; width:90px; height:8px; background:var(--chip); border-radius:4px; vertical-align:middle; margin-left:6px; overflow:hidden; }
-.bar-fill { display:block; height:100%; background:var(--accent); }
 form.filters { display:flex; flex-wrap:wrap; gap:10px 12px; align-items:flex-end; }
 label { display:flex; flex-direction:column; font-size:12px; color:var(--muted); gap:3px; }
 label.check { flex-direction:row; align-items:center; gap:6px; font-size:14px; color:var(--fg); }

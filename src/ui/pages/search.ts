@@ -42,7 +42,7 @@ export async function searchPage(app: App, agent: string, q: URLSearchParams, ct
 <h1>Search ${agent}'s memories</h1>
 <div class="card">
 <form class="filters" method="get" action="${href(['ui', 'agents', agent, 'search'])}" data-form="search">
-<label class="wide">Query<input name="q" value="${query}" size="36" required autofocus></label>
+<label>Query<input name="q" value="${query}" size="36" required autofocus></label>
 <label>Mode<select name="mode">${MODES.map((m) => html`<option${m === mode ? html` selected` : ''}>${m}</option>`)}</select></label>
 <label>Limit<input type="number" name="limit" min="1" max="100" value="${limit}"></label>
 <label>Neighbours<input type="number" name="context" min="0" max="5" value="${context}" title="Session neighbours to show on each side of every hit"></label>
