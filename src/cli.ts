@@ -23,6 +23,7 @@ const commands: Record<string, () => Promise<Command<any>>> = {
   export: async () => (await import('./commands/transfer.js')).exportCommand,
   import: async () => (await import('./commands/transfer.js')).importCommand,
   reembed: async () => (await import('./commands/reembed.js')).reembedCommand,
+  ui: async () => (await import('./commands/ui.js')).uiCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -14,6 +14,7 @@ import { commonOptions, type CommonOptions } from './options.js';
 import { batchOutputSchema } from './output.js';
 import { applyPolicy, type Outcome, type Result } from './policy.js';
 import { CallProgress, type ProgressSink } from './progress.js';
+import { recordCall } from './recent.js';
 import type { BatchTool, Indexed, Services } from './tool.js';
 
 /** What the server hands the runner for every call. */
@@ -99,6 +100,7 @@ export async function runBatch(tool: BatchTool, args: unknown, env: CallEnv): Pr
       return timedSync('respond', () => respond(tool, scope, batchId, options.validate_only, results, started));
     });
     if (log.enabled('debug')) log.debug(`${tool.name} ${items} items: ${timer.summary()}`);
+    recordCall(tool.name, performance.now() - started);
     return result;
   } catch (err) {
     if (err instanceof CallError) return callFailure(err);

@@ -7,9 +7,12 @@ export const USAGE = `memlane — long-term memory for AI agents (an MCP server 
 
 usage:
   memlane                                   MCP server on stdio (what MCP clients start)
-  memlane serve --http [--host 127.0.0.1] [--port 8787] [--public]
+  memlane serve --http [--host 127.0.0.1] [--port 8787] [--public] [--ui]
                                             MCP Streamable HTTP at /mcp; every request needs
-                                            Authorization: Bearer <session token>
+                                            Authorization: Bearer <session token>;
+                                            --ui: the web inspector beside it, at /ui/
+  memlane ui [--port 8788] [--host 127.0.0.1]
+                                            the web inspector; prints a one-time login link
   memlane session create --agent <id> [--ttl 7d] [--json]
                                             make a session; prints its token once
   memlane session list [--agent <id>] [--json]

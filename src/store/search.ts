@@ -25,6 +25,23 @@ export interface SearchRequest {
   /** Neighbours to return on each side of every hit (0–5). */
   context: number;
   boost?: Boost;
+  /** Also say why each hit ranked (SearchHit.explain). */
+  explain?: boolean;
+}
+
+/**
+ * Why a hit ranked where it did, in the terms of the ranking itself: the text
+ * score its own words earn (0–1, see TEXT_SCORE; null when the mode reads no
+ * text), its cosine similarity to the query (null when the mode reads no
+ * vectors), the share of its text score (vector mode: of its evidence) lent by
+ * other conversation turns of its session (0–1), and the boost's factor on
+ * the score (1 when no boost applies).
+ */
+export interface SearchExplain {
+  text_evidence: number | null;
+  vector_similarity: number | null;
+  neighbour_share: number;
+  boost: number;
 }
 
 export interface Neighbour {
@@ -36,23 +53,8 @@ export interface Neighbour {
 export interface SearchHit {
   memory: StoredMemory;
   score: number;
-  /** Why it ranked: the parts of its score. */
-  why: Why;
   context?: Neighbour[];
-}
-
-/** The parts of a hit's score (batch_search's `explain`, the inspector). */
-export interface Why {
-  /** Share of the query's words (idf-weighted) the memory holds itself: 0–1. */
-  words: number;
-  /** Text score: from its own words and, for conversation turns, its neighbours' (0–1). */
-  text: number;
-  /** Hybrid: vector score from cosine similarity (0–1). Vector mode: the cosine. */
-  vector: number;
-  /** What session neighbours added (conversation turns only). */
-  neighbours: number;
-  /** Factor the boosts applied (1: none). */
-  boost: number;
+  explain?: SearchExplain;
 }
 
 /**
@@ -84,6 +86,10 @@ export const isConversation = (m: Pick<StoredMemory, 'type'>): boolean => CONVER
  * 43.3/71.1/79.9, 0.7 42.4/71.5/79.7, 0.8 42.1/71.8/79.7, 0.9 41.9/71.6/79.6.
  */
 export const TEXT_SCORE = { words: 0.3, evidence: 0.7, floor: 0.5 };
+
+/** The text score of a memory holding `words` of the query (0–1) with this evidence (see TEXT_SCORE). */
+export const textScore = (words: number, evidence: number): number =>
+  Math.max(TEXT_SCORE.words * words + TEXT_SCORE.evidence * saturated(evidence), TEXT_SCORE.floor * words);
 
 /**
  * Evidence (≥ 0) → [0, 1): itself up to the knee, then approaching 1 without
@@ -234,7 +240,7 @@ export class Searcher {
       return n && isConversation(n) && accept(n) ? n : undefined;
     };
     const scores = new Map<string, number>();
-    const why = new Map<string, Omit<Why, 'boost'>>();
+    const explained = req.explain ? new Map<string, Evidence>() : undefined;
     if (req.mode === 'vector') {
       // Score = the cosine that alone would earn this evidence: a memory with
       // no help from its neighbours scores exactly its cosine similarity.
@@ -242,33 +248,36 @@ export class Searcher {
       const sharp = new Map([...cosine].map(([id, c]) => [id, Math.exp((c - 1) / tau)]));
       const kernel = { forward: profile.vectorForwardWeight, reply: RANKING.replyWeight, backward: profile.vectorBackwardWeight };
       const evidence = sessionEvidence(sharp, memories, neighbour, kernel);
-      for (const [id, e] of evidence) {
-        const score = Math.max(0, Math.min(1, 1 + tau * Math.log(e)));
-        scores.set(id, score);
-        why.set(id, { words: 0, text: 0, vector: cosine.get(id) ?? 0, neighbours: Math.max(0, score - (cosine.get(id) ?? 0)) });
+      for (const [id, e] of evidence) scores.set(id, Math.max(0, Math.min(1, 1 + tau * Math.log(e))));
+      if (explained) {
+        const own = ownEvidence(sharp, memories);
+        for (const [id, e] of evidence) explained.set(id, { text: null, cosine: cosine.get(id) ?? 0, lent: e - (own.get(id) ?? 0), total: e });
       }
     } else {
       const kernel = { forward: RANKING.forwardWeight, reply: RANKING.replyWeight, backward: RANKING.backwardWeight };
       const evidence = sessionEvidence(ratio, memories, neighbour, kernel);
+      const ownOnly = explained && ownEvidence(ratio, memories);
       const ids = req.mode === 'text' ? [...words.keys()] : new Set([...evidence.keys(), ...cosine.keys()]);
       for (const id of ids) {
         const own = words.get(id) ?? 0;
-        const e = evidence.get(id) ?? 0;
-        const text = Math.max(TEXT_SCORE.words * own + TEXT_SCORE.evidence * saturated(e), TEXT_SCORE.floor * own);
+        const text = textScore(own, evidence.get(id) ?? 0);
         const vector = req.mode === 'hybrid' ? vectorScore(cosine.get(id) ?? 0, profile) : 0;
         // A soft OR: either kind of evidence alone gives its own score, both together more.
         scores.set(id, 1 - (1 - text) * (1 - vector));
-        why.set(id, { words: own, text, vector, neighbours: Math.max(0, Math.min(1, e) - Math.min(1, ratio.get(id) ?? 0)) });
+        if (explained && ownOnly) {
+          const alone = textScore(own, ownOnly.get(id) ?? 0);
+          explained.set(id, { text: alone, cosine: req.mode === 'text' ? null : (cosine.get(id) ?? 0), lent: Math.max(0, text - alone), total: text });
+        }
       }
     }
 
     const ranked: SearchHit[] = [];
     for (const [id, base] of scores) {
       const memory = memories.get(id)!;
-      // Rounded here, so `min_score` compares exactly the score the caller sees.
       const boosted = applyBoost(base, memory, req);
+      // Rounded here, so `min_score` compares exactly the score the caller sees.
       const score = Math.round(boosted * 1e6) / 1e6;
-      if (score > 0 && score >= req.minScore) ranked.push({ memory, score, why: { ...why.get(id)!, boost: base > 0 ? boosted / base : 1 } });
+      if (score > 0 && score >= req.minScore) ranked.push(explained ? { memory, score, explain: explanation(explained.get(id)!, base, boosted) } : { memory, score });
     }
     ranked.sort((a, b) => b.score - a.score || b.memory.created_at - a.memory.created_at || (a.memory.id < b.memory.id ? -1 : 1));
     const hits: SearchHit[] = ranked.slice(0, req.limit);
@@ -289,6 +298,42 @@ export class Searcher {
     }
     return hits;
   }
+}
+
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
+/** One hit's evidence, kept for `explain`: own text, cosine, lent by neighbours, and the total. */
+interface Evidence {
+  text: number | null;
+  cosine: number | null;
+  lent: number;
+  total: number;
+}
+
+/**
+ * Each memory's evidence from its own match: its score, plus the session
+ * share it earns from itself when it is its session's best match (the rest
+ * of sessionEvidence's result was lent by others).
+ */
+function ownEvidence(own: Map<string, number>, memories: Map<string, StoredMemory>): Map<string, number> {
+  const best = new Map<string, number>();
+  for (const [id, s] of own) {
+    const session = memories.get(id)!.session_id;
+    best.set(session, Math.max(best.get(session) ?? 0, s));
+  }
+  return new Map([...own].map(([id, s]) => {
+    const m = memories.get(id)!;
+    return [id, isConversation(m) && s === best.get(m.session_id) ? s * (1 + RANKING.sessionWeight) : s];
+  }));
+}
+
+function explanation(e: Evidence, base: number, boosted: number): SearchExplain {
+  return {
+    text_evidence: e.text === null ? null : round4(e.text),
+    vector_similarity: e.cosine === null ? null : round4(e.cosine),
+    neighbour_share: e.total > 0 ? round4(Math.max(0, Math.min(1, e.lent / e.total))) : 0,
+    boost: base > 0 ? round4(boosted / base) : 1,
+  };
 }
 
 /**

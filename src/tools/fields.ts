@@ -67,7 +67,7 @@ export const provenance = label('How it was learned (default "explicit_statement
 export const pinned = z.boolean().describe('Pinned memories are always worth keeping; can boost ranking (default false)');
 export const immutable = z
   .boolean()
-  .describe('Immutable memories cannot be updated, and are deleted only with options.force (default false)');
+  .describe('Immutable memories are updated and deleted only with options.force (default false)');
 
 export const expiresAt = z.iso
   .datetime({ offset: true })

@@ -50,6 +50,7 @@ export const searchItemSchema = z
     context: z.number().int().min(0).max(5).default(0).describe('Also return up to this many neighbouring memories (written just before/after in the same session) around each hit'),
     boost: boostSchema.optional().describe('Optional ranking boosts, off by default: e.g. {"recency": 0.3, "importance": 0.2}'),
     embedding: z.array(z.number()).min(1).max(8192).optional().describe('Your own query vector (the database dimension); then memlane embeds nothing'),
+    explain: z.boolean().default(false).describe('true: each hit also says why it ranked (text evidence, vector similarity, neighbour share, boost)'),
   })
   .strict();
 export type SearchItem = z.infer<typeof searchItemSchema>;
@@ -72,6 +73,15 @@ const hitSchema = z.object({
   session_id: z.string(),
   version: z.number().int(),
   context: z.array(z.object({ id: z.string(), content: z.string(), created_at: z.string() })).optional(),
+  explain: z
+    .object({
+      text_evidence: z.number().nullable().describe("Text score its own words earn (0–1); null when the mode reads no text"),
+      vector_similarity: z.number().nullable().describe('Cosine similarity to the query (0–1); null when the mode reads no vectors'),
+      neighbour_share: z.number().describe('Share of its text score lent by other conversation turns of its session (0–1)'),
+      boost: z.number().describe("The boost's factor on the score (1: no boost)"),
+    })
+    .optional()
+    .describe('Only with explain: true'),
 });
 
 export const searchTool = defineTool<SearchItem, { max_retries: number }>({
@@ -139,6 +149,7 @@ export const searchTool = defineTool<SearchItem, { max_retries: number }>({
         filter,
         context: item.context,
         ...(item.boost && { boost: item.boost }),
+        ...(item.explain && { explain: true }),
       });
       outcomes.set(index, { status: 'ok', action: 'searched', extra: { total: hits.length, results: hits.map(toHit) } });
       ctx.progress.advance('searched', 1);
@@ -160,7 +171,7 @@ async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T)
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function toHit({ memory: m, score, context }: SearchHit) {
+function toHit({ memory: m, score, context, explain }: SearchHit) {
   return {
     id: m.id,
     score,
@@ -179,5 +190,6 @@ function toHit({ memory: m, score, context }: SearchHit) {
     session_id: m.session_id,
     version: m.version,
     ...(context && { context: context.map((n) => ({ id: n.id, content: n.content, created_at: iso(n.created_at) })) }),
+    ...(explain && { explain }),
   };
 }

@@ -40,19 +40,22 @@ export type UpdateItem = z.infer<typeof updateItemSchema>;
 
 const path = (index: number, field?: string) => `updates[${index}]${field ? `.${field}` : ''}`;
 
-export const updateTool = defineTool<UpdateItem, { max_retries: number }>({
+export const updateTool = defineTool<UpdateItem, { max_retries: number; force: boolean }>({
   name: 'batch_update',
   title: 'Update memories',
   description:
     'Change 1–{max} existing memories by id in one call. Give only the fields to change; `metadata` is merged as a JSON Merge Patch ' +
     '(a key set to null is removed), `expires_at: null` clears expiry, and changed content is re-embedded. Pass `expected_version` ' +
     '(from batch_get or an earlier result) to fail with VERSION_CONFLICT instead of overwriting someone else\'s change. ' +
-    'Immutable memories report IMMUTABLE; unknown ids report NOT_FOUND. One result per item, in input order.',
+    'Immutable memories report IMMUTABLE unless options.force = true; unknown ids report NOT_FOUND. One result per item, in input order.',
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   itemsKey: 'updates',
   itemsDescription: 'The changes, one per memory id, 1 to {max} items',
   itemSchema: updateItemSchema,
-  options: { max_retries: maxRetriesOption },
+  options: {
+    max_retries: maxRetriesOption,
+    force: z.boolean().default(false).describe('true: also update immutable memories, as batch_delete deletes them (default false)'),
+  },
   resultShape: { version: z.number().int().optional().describe('The stored version after this call') },
   idOf: (item) => item.id,
 
@@ -79,7 +82,7 @@ export const updateTool = defineTool<UpdateItem, { max_retries: number }>({
       await vectors.ensure(changedTexts(items, current));
       const writes = new Map<number, StoredMemory>();
       for (const { index, item } of items) {
-        const result = applyUpdate(index, item, current.get(item.id), now, store.dim, vectors);
+        const result = applyUpdate(index, item, current.get(item.id), now, store.dim, vectors, ctx.options.force);
         if ('error' in result) {
           outcomes.set(index, { status: 'error', id: item.id, error: result.error });
         } else if (result.changed) {
@@ -100,9 +103,11 @@ export const updateTool = defineTool<UpdateItem, { max_retries: number }>({
 
 type Applied = { error: ReturnType<typeof itemError> } | { memory: StoredMemory; changed: boolean };
 
-function applyUpdate(index: number, item: UpdateItem, current: StoredMemory | undefined, now: number, dim: number, vectors: CallVectors): Applied {
+function applyUpdate(index: number, item: UpdateItem, current: StoredMemory | undefined, now: number, dim: number, vectors: CallVectors, force: boolean): Applied {
   if (!current) return { error: itemError(ErrorCode.NotFound, `no memory with id "${item.id}"`, path(index, 'id')) };
-  if (current.immutable) return { error: itemError(ErrorCode.Immutable, `memory ${item.id} is immutable and cannot be updated`, path(index, 'id')) };
+  if (current.immutable && !force) {
+    return { error: itemError(ErrorCode.Immutable, `memory ${item.id} is immutable; pass options.force = true to update it`, path(index, 'id')) };
+  }
   if (item.expected_version !== undefined && item.expected_version !== current.version) {
     return {
       error: itemError(ErrorCode.VersionConflict, `memory ${item.id} is at version ${current.version}, not ${item.expected_version}; read it again and retry`, path(index, 'expected_version')),

@@ -14,12 +14,15 @@ import { type Authenticated, authenticate } from './http-auth.js';
 import { corsHeaders, guardRequest, isLoopbackName, originAllowed, type GuardOptions } from './http-guard.js';
 import { RateLimit, readBody } from './http-limits.js';
 import { HttpRefusal, sendJson, sendRefusal } from './http-reply.js';
+import type { Inspector } from '../ui/inspector.js';
 
 export interface HttpOptions {
   host: string;
   port: number;
   /** `--public`: bind a non-loopback address although MEMLANE_ALLOWED_ORIGINS is not set. */
   public?: boolean;
+  /** `--ui`: the web inspector (src/ui) beside /mcp, under /ui. */
+  ui?: boolean;
 }
 
 export interface HttpServer {
@@ -28,6 +31,8 @@ export interface HttpServer {
   port: number;
   /** Open MCP sessions. */
   sessionCount(): number;
+  /** The web inspector, with `ui`. */
+  inspector?: Inspector;
   /**
    * Stops accepting, lets calls in flight finish (at most `graceMs`), then
    * ends every MCP session and connection. Leaves the App open.
@@ -75,6 +80,10 @@ export async function startHttpServer(app: App, opts: HttpOptions): Promise<Http
   let draining = false;
   let inFlight = 0;
   const idle = new Set<() => void>();
+  const hostInUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  let origin = '';
+  // Its own login and cookie: an agent's bearer token does not open it, and its cookie does not open /mcp.
+  const inspector = opts.ui ? (await import('../ui/serve.js')).announcedInspector(app, () => origin) : undefined;
 
   const openSession = async (auth: Authenticated): Promise<McpSession> => {
     if (sessions.size >= MAX_SESSIONS) {
@@ -106,6 +115,7 @@ export async function startHttpServer(app: App, opts: HttpOptions): Promise<Http
     const path = new URL(req.url ?? '/', 'http://memlane').pathname;
     const refusal = guardRequest(req, guard);
     if (refusal) throw refusal;
+    if (inspector && !draining && (path === '/' || inspector.owns(path))) return inspector.handle(req, res);
     const origin = req.headers.origin;
     if (origin !== undefined && originAllowed(origin, guard)) for (const [k, v] of Object.entries(corsHeaders(origin))) res.setHeader(k, v);
     if (draining) throw new HttpRefusal(503, 'UNAVAILABLE', 'the server is shutting down', { Connection: 'close', 'Retry-After': '5' });
@@ -197,7 +207,7 @@ export async function startHttpServer(app: App, opts: HttpOptions): Promise<Http
     });
   });
   const port = (httpServer.address() as AddressInfo).port;
-  const hostInUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  origin = `http://${hostInUrl}:${port}`;
 
   const sweep = setInterval(() => {
     const cutoff = Date.now() - SESSION_IDLE_MS;
@@ -207,9 +217,10 @@ export async function startHttpServer(app: App, opts: HttpOptions): Promise<Http
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${hostInUrl}:${port}/mcp`,
+    url: `${origin}/mcp`,
     port,
     sessionCount: () => sessions.size,
+    ...(inspector && { inspector }),
     close: (graceMs = SHUTDOWN_GRACE_MS) =>
       (closing ??= (async () => {
         draining = true;
@@ -260,6 +271,7 @@ export async function serveHttp(config: Config, opts: HttpOptions): Promise<void
   if (config.embedder.preload) app.embedder.prepare?.().catch(() => undefined);
   // Printed whatever MEMLANE_LOG_LEVEL says: it is how an operator (or a test with --port 0) finds the server.
   process.stderr.write(`memlane: listening on ${http.url} (database ${config.dbUri}, embedder ${app.embedder.provider}/${app.embedder.model})\n`);
+  if (http.inspector) process.stderr.write(`memlane: inspector at ${http.inspector.loginUrl(http.url.slice(0, -'/mcp'.length))}\n`);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -217,11 +217,12 @@ describe('options', () => {
   });
 
   describe('tool-specific options', () => {
-    it('force is an option of batch_delete only; dedupe of batch_remember only', async () => {
+    it('force is an option of batch_delete and batch_update only; dedupe of batch_remember only', async () => {
       const w = uniqueWord();
       expectCallError(await h().call('batch_remember', { memories: [{ content: `${w} x` }], options: { force: true } }), 'VALIDATION_ERROR');
       expectCallError(await h().call('batch_get', { ids: ['a'], options: { dedupe: false } }), 'VALIDATION_ERROR');
-      expectCallError(await h().call('batch_update', { updates: [{ id: 'a', pinned: true }], options: { force: true } }), 'VALIDATION_ERROR');
+      expectCallError(await h().call('batch_get', { ids: ['a'], options: { force: true } }), 'VALIDATION_ERROR');
+      expectCallError(await h().call('batch_search', { queries: [{ query: w }], options: { force: true } }), 'VALIDATION_ERROR');
       expect(await idsContaining(h(), w)).toEqual([]);
     });
 
