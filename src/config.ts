@@ -24,6 +24,8 @@ const envSchema = z.object({
   MEMLANE_MAX_BODY: z.string().optional(),
   MEMLANE_RATE_LIMIT: z.string().optional(),
   MEMLANE_SLOW_CALL_MS: z.coerce.number().int().min(0).default(2_000),
+  // Read by log.ts when it loads (it logs before any config exists); checked here so a typo is said, not ignored.
+  MEMLANE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be one of debug, info, warn, error' }).default('info'),
 });
 
 export interface Config {

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, openSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
@@ -9,7 +9,7 @@ import { agentIdSchema, namespaceOf, sessionIdSchema } from '../scope/ids.js';
 import { contentHash, embeddingText } from '../store/text.js';
 import * as f from '../tools/fields.js';
 import { jsonEqual } from '../tools/merge-patch.js';
-import { defineCommand, parseOrUsage } from './command.js';
+import { CommandError, defineCommand, parseOrUsage } from './command.js';
 import { progressBar } from './progress.js';
 import { UsageError } from './usage.js';
 
@@ -48,6 +48,17 @@ export const exportLineSchema = z
 
 const PAGE = 500;
 
+/** A file descriptor for `file`, or a CommandError saying in one line why it cannot be had. */
+function openOrExplain(file: string, flags: 'r' | 'w'): number {
+  try {
+    return openSync(file, flags);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? (flags === 'w' ? 'its folder does not exist' : 'no such file') : e.code === 'EISDIR' ? 'it is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
+    throw new CommandError(`cannot ${flags === 'w' ? 'write' : 'read'} ${file}: ${why}`);
+  }
+}
+
 export const exportCommand = defineCommand<{ agent: string; out?: string; vectors: boolean }>({
   parse(argv) {
     const { values } = parseOrUsage({
@@ -59,8 +70,10 @@ export const exportCommand = defineCommand<{ agent: string; out?: string; vector
     if (!agent.success) throw new UsageError('--agent <id> is required (1–64 of A-Z a-z 0-9 . _ -)');
     return { agent: agent.data, ...(values.out !== undefined && { out: values.out }), vectors: values.vectors };
   },
+  open: { readOnly: true },
   async run(app, args) {
-    const out = args.out ? createWriteStream(args.out) : process.stdout;
+    // Opened before anything is read, so a folder that does not exist is one line, not a stream's unhandled error.
+    const out = args.out ? createWriteStream(args.out, { fd: openOrExplain(args.out, 'w') }) : process.stdout;
     let count = 0;
     for await (const page of app.store.scan(namespaceOf(args.agent), PAGE, { withVector: args.vectors })) {
       for (const m of page) {
@@ -78,11 +91,12 @@ export const exportCommand = defineCommand<{ agent: string; out?: string; vector
 export const importCommand = defineCommand<{ file: string; agent?: string }>({
   parse(argv) {
     const { values, positionals } = parseOrUsage({ args: argv, options: { agent: { type: 'string' } }, allowPositionals: true, strict: true });
-    if (positionals.length !== 1) throw new UsageError('usage: memlane import FILE [--agent <id>]');
+    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'import needs the FILE to read' : `import: unexpected argument "${positionals[1]}"`);
     if (values.agent !== undefined && !agentIdSchema.safeParse(values.agent).success) throw new UsageError('--agent must be 1–64 of A-Z a-z 0-9 . _ -');
     return { file: positionals[0]!, ...(values.agent !== undefined && { agent: values.agent }) };
   },
   async run(app, args) {
+    closeSync(openOrExplain(args.file, 'r'));
     const result = await importFile(app, args.file, args.agent, (line, reason) => process.stderr.write(`line ${line}: ${reason}\n`));
     process.stderr.write(`${result.imported} imported, ${result.unchanged} already present, ${result.failed} failed\n`);
     return result.failed > 0 ? 1 : 0;

@@ -1,7 +1,8 @@
+import { resolve } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { StorageError } from '../errors.js';
 import { DirectoryLock } from './dir-lock.js';
-import { EmbedderMismatchError, StoreOpenError, prepareLocalDir } from './local-dir.js';
+import { EmbedderMismatchError, StoreOpenError, localDirExists, prepareLocalDir } from './local-dir.js';
 import { migrate } from './migrate.js';
 import { META, SCHEMA_VERSION, SESSIONS, memoriesSchema, memoriesTableName, memoriesTablePrefix, metaSchema, sessionsSchema } from './schema.js';
 import { WriteLock } from './lock.js';
@@ -137,26 +138,40 @@ export class Database {
   /**
    * Opens (or creates) the database at `uri` for `embedder`. With `adopt`,
    * a database written by another embedder is accepted and re-labelled, which
-   * only `memlane reembed` may do.
+   * only `memlane reembed` may do. Without an embedder (read-only commands:
+   * stats, export, session list) the database must already exist, is never
+   * created, and opens with whatever embedder wrote it.
    */
-  static async open(uri: string, embedder: EmbedderInfo, opts: { adopt?: boolean } = {}): Promise<Database> {
+  static async open(uri: string, embedder: EmbedderInfo | undefined, opts: { adopt?: boolean } = {}): Promise<Database> {
     const local = isLocalUri(uri);
-    if (local) prepareLocalDir(uri);
+    const missing = () =>
+      new StoreOpenError(`no memlane database at ${local ? resolve(uri) : uri} (set MEMLANE_DB to the directory a memlane server uses; nothing was created)`);
+    if (!embedder && local && !localDirExists(uri)) throw missing();
+    if (local && embedder) prepareLocalDir(uri);
     // readConsistencyInterval 0: every read checks for a newer version, so a
     // write or a session revocation by another process counts at the next call.
     const conn = await lancedb.connect(uri, { readConsistencyInterval: 0 });
     const lock = new WriteLock(local ? new DirectoryLock(uri) : undefined);
 
     const names = new Set(await conn.tableNames());
+    if (!embedder && !(names.has(META) && names.has(SESSIONS))) {
+      conn.close();
+      throw missing();
+    }
     // An existing database opens without the write lock, so a server starts even while
     // another process holds it for long. Creation races with a second process starting
     // at the same moment, so it happens under the lock (re-checked there).
     const existing = names.has(META) && names.has(SESSIONS) ? await conn.openTable(META) : undefined;
     const found = existing ? await readMeta(existing) : new Map<string, string>();
+    if (!embedder && found.size === 0) {
+      conn.close();
+      throw missing();
+    }
     const { meta, stored } =
       existing && found.size > 0
         ? { meta: existing, stored: found }
         : await lock.run(async () => {
+            if (!embedder) throw missing();
             const meta = await openOrCreate(conn, new Set(await conn.tableNames()), META, metaSchema);
             const stored = await readMeta(meta);
             if (stored.size === 0) {
@@ -172,12 +187,13 @@ export class Database {
             return { meta, stored };
           });
 
-    let recorded = embedder;
-    if (stored.size > 0) {
-      const schemaVersion = Number(stored.get('schema_version'));
-      if (schemaVersion > SCHEMA_VERSION) {
-        throw new StoreOpenError(`database ${uri} has schema version ${schemaVersion}; this memlane reads up to ${SCHEMA_VERSION}. Upgrade memlane.`);
-      }
+    const schemaVersion = Number(stored.get('schema_version'));
+    if (schemaVersion > SCHEMA_VERSION) {
+      throw new StoreOpenError(`database ${uri} has schema version ${schemaVersion}; this memlane reads up to ${SCHEMA_VERSION}. Upgrade memlane.`);
+    }
+    // Read-only: whatever embedder wrote it (nothing is embedded).
+    let recorded = embedder ?? recordedEmbedder(stored, { provider: '?', model: '?', dim: 0 });
+    if (stored.size > 0 && embedder) {
       recorded = recordedEmbedder(stored, embedder);
       const same = recorded.provider === embedder.provider && recorded.model === embedder.model && recorded.dim === embedder.dim;
       if (!same && !opts.adopt) {
