@@ -260,7 +260,10 @@ async function settleItems(
     // (or, before the tool settled, every valid item) reports why instead.
     if (settled) {
       const { writable } = settled;
-      return settled.results.map((r) => (writable.has(r.index) ? { index: r.index, ...(r.id !== undefined && { id: r.id }), status: 'error', error: failure } : r));
+      // A creation that was not committed names no id (it was never written).
+      return settled.results.map((r) =>
+        writable.has(r.index) ? { index: r.index, ...(r.id !== undefined && r.action !== 'created' && { id: r.id }), status: 'error', error: failure } : r,
+      );
     }
     const failed = new Map(valid.map(({ index }) => [index, { status: 'error', error: failure } as Outcome]));
     return applyPolicy(dense(failed), { ...policy, validate_only: false }).results;

@@ -5,7 +5,7 @@
  * by any embedder. Every case runs the built CLI (dist/src/cli.js).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness } from '../helpers/harness.js';
@@ -177,6 +177,30 @@ describe('read-only commands on a database written by another embedder', () => {
       if (env.MEMLANE_EMBEDDER === undefined) oneLine(await runCli(['compact'], { MEMLANE_DB: db, ...env }), 1, /was written by embedder local\/.*memlane reembed/);
     });
   }
+});
+
+describe('memlane import of batch_remember lines', () => {
+  beforeAll(() => assertBuilt());
+  afterEach(cleanup);
+
+  it('lines with only content import with the defaults; a bad line is named and the exit status is 1', { timeout: 30_000 }, async () => {
+    const db = tempDir();
+    const file = join(tempDir(), 'notes.jsonl');
+    writeFileSync(file, `${JSON.stringify({ content: 'The user likes espresso.' })}\n${JSON.stringify({ content: 'Standup is at 09:30.', tags: ['work'] })}\n`);
+    const ok = await runCli(['import', file, '--agent', 'a'], { MEMLANE_DB: db });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/2 imported, 0 already present, 0 failed/);
+    writeFileSync(file, `${JSON.stringify({ content: 'The user likes espresso.' })}\n${JSON.stringify({ content: 'x', confidence: 2 })}\n`);
+    const bad = await runCli(['import', file, '--agent', 'a'], { MEMLANE_DB: db });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^line 2: VALIDATION_ERROR: confidence: .*\(field: confidence\)$/m);
+    expect(bad.stderr).toMatch(/0 imported, 1 already present, 1 failed/);
+    const out = join(tempDir(), 'a.jsonl');
+    expect((await runCli(['export', '--agent', 'a', '--out', out], { MEMLANE_DB: db })).code).toBe(0);
+    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.content).sort()).toEqual(['Standup is at 09:30.', 'The user likes espresso.']);
+    expect(lines.find((l) => l.tags.length === 0)).toMatchObject({ type: 'fact', confidence: 0.8, importance: 0.5, source: 'agent', agent_id: 'a' });
+  });
 });
 
 describe('--help', () => {
