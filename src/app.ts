@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
-import type { Embedder } from './embed/embedder.js';
+import { EmbeddingError, type Embedder } from './embed/embedder.js';
+import type { EmbedderInfo } from './store/db.js';
 import { guardedEmbedder } from './embed/guarded.js';
 import { createEmbedder } from './embed/index.js';
 import { Sessions } from './scope/sessions.js';
@@ -27,6 +28,12 @@ export interface OpenOptions {
   embedder?: Embedder;
   maintenance?: boolean;
   adopt?: boolean;
+  /**
+   * Read-only commands (stats, export, session list): the database must exist
+   * (nothing is created), any embedder's database opens, and no embedder is
+   * made (so a missing OPENAI_API_KEY does not matter); embedding fails.
+   */
+  readOnly?: boolean;
   /** TEST ONLY (see WallRemovedForTests): never set outside the test suite. */
   testOnlyRemoveWall?: WallRemovedForTests;
   /** TEST ONLY (see MaintenanceKnobsForTests): never set outside the test suite. */
@@ -34,12 +41,23 @@ export interface OpenOptions {
 }
 
 export async function openApp(config: Config, opts: OpenOptions = {}): Promise<App> {
-  const configured = opts.embedder ?? (await createEmbedder(config.embedder));
-  const own = { provider: configured.provider, model: configured.model, dim: configured.dim };
-  const db = await Database.open(config.dbUri, own, { adopt: opts.adopt ?? false, store: config.store });
-  const store = new MemoryStore(db, own, opts.testOnlyRemoveWall);
-  // `reembed` (adopt) embeds for the generation it is building; everyone else only for the database's own.
-  const embedder = opts.adopt ? configured : guardedEmbedder(configured, () => store.embedderMismatch());
+  let db: Database;
+  let embedder: Embedder;
+  let store: MemoryStore;
+  let configured: Embedder | undefined;
+  if (opts.readOnly) {
+    db = await Database.open(config.dbUri, undefined, { store: config.store });
+    store = new MemoryStore(db, db.embedder, opts.testOnlyRemoveWall);
+    embedder = noEmbedder(db.embedder);
+  } else {
+    configured = opts.embedder ?? (await createEmbedder(config.embedder));
+    const own = { provider: configured.provider, model: configured.model, dim: configured.dim };
+    db = await Database.open(config.dbUri, own, { adopt: opts.adopt ?? false, store: config.store });
+    store = new MemoryStore(db, own, opts.testOnlyRemoveWall);
+    // `reembed` (adopt) embeds for the generation it is building; everyone else only for the database's own.
+    const made = configured;
+    embedder = opts.adopt ? made : guardedEmbedder(made, () => store.embedderMismatch());
+  }
   // A read replica never maintains: compaction writes.
   const maintainer = new Maintainer(db, opts.maintenance === false || db.readOnly ? 0 : config.maintenanceIntervalMs, opts.testOnlyMaintenance);
   const maintenanceListeners = new Set<(reports: TableReport[]) => void>();
@@ -67,7 +85,17 @@ export async function openApp(config: Config, opts: OpenOptions = {}): Promise<A
       // Let this process's writes in flight finish before the tables close under them.
       await db.lock.drain();
       db.close();
-      await configured.close?.();
+      await configured?.close?.();
+    },
+  };
+}
+
+/** The embedder of a read-only command: named after the database's, and never embeds. */
+function noEmbedder(info: EmbedderInfo): Embedder {
+  return {
+    ...info,
+    async embed() {
+      throw new EmbeddingError('this command only reads: nothing is embedded');
     },
   };
 }

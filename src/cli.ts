@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import './quiet.js';
-import type { Command } from './commands/command.js';
+import { CommandError, type Command } from './commands/command.js';
 import { EmbeddingError } from './embed/embedder.js';
 import { ModelFilesError } from './embed/transformers/files.js';
 import { ReadOnlyError } from './errors.js';
@@ -66,8 +66,15 @@ async function main(argv: string[]): Promise<number> {
   const cmd = await commands[command]!();
   // Arguments first: a usage mistake must not create or open a database.
   const args = cmd.parse(rest);
+  // `memlane session list | head`: the reader has all it wants once the pipe closes; stop quietly.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    report(err);
+    process.exit(1);
+  });
   const { openApp } = await import('./app.js');
-  const app = await openApp(config, { maintenance: false, ...cmd.open });
+  const mode = typeof cmd.open === 'function' ? cmd.open(args) : cmd.open;
+  const app = await openApp(config, { maintenance: false, ...mode });
   try {
     return await cmd.run(app, args);
   } finally {
@@ -75,18 +82,23 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Says what went wrong on stderr and sets the exit status: 2 for usage, 1 for everything else. */
+/**
+ * Says what went wrong on stderr, in one line, and sets the exit status: 2 for
+ * usage (with a pointer to --help), 1 for everything else. A person never sees
+ * a stack trace; MEMLANE_LOG_LEVEL=debug adds it, for a bug report.
+ */
 function report(err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
   if (err instanceof UsageError) {
-    process.stderr.write(`memlane: ${err.message}\n\n${USAGE}`);
+    process.stderr.write(`memlane: ${message} (memlane --help shows the usage)\n`);
     process.exitCode = 2;
-  } else if (err instanceof ConfigError || err instanceof EmbedderMismatchError || err instanceof StoreOpenError || err instanceof ModelFilesError || err instanceof EmbeddingError || err instanceof ReadOnlyError) {
-    process.stderr.write(`memlane: ${err.message}\n`);
-    process.exitCode = 1;
-  } else {
-    process.stderr.write(`memlane: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
+    return;
   }
+  const known =
+    err instanceof ConfigError || err instanceof EmbedderMismatchError || err instanceof StoreOpenError || err instanceof CommandError || err instanceof EmbeddingError || err instanceof ModelFilesError || err instanceof ReadOnlyError;
+  process.stderr.write(`memlane: ${known ? message : `${message.split('\n')[0]} (MEMLANE_LOG_LEVEL=debug shows where)`}\n`);
+  if (!known && process.env.MEMLANE_LOG_LEVEL === 'debug' && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  process.exitCode = 1;
 }
 
 main(process.argv.slice(2)).then((code) => {

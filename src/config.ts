@@ -41,6 +41,8 @@ const envSchema = z.object({
   MEMLANE_SINGLE_WRITER: z.enum(['0', '1', 'true', 'false']).default('0'),
   MEMLANE_LEASE_TTL_MS: z.coerce.number().int().min(1_000).max(600_000).default(DEFAULT_LEASE_TTL_MS),
   MEMLANE_READ_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(DEFAULT_READ_INTERVAL_MS),
+  // Read by log.ts when it loads (it logs before any config exists); checked here so a typo is said, not ignored.
+  MEMLANE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be one of debug, info, warn, error' }).default('info'),
 });
 
 export interface Config {

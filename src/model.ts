@@ -26,7 +26,8 @@ export const DEFAULTS = {
   provenance: 'explicit_statement',
 } as const;
 
-export const MEMORY_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/** `\w` is exactly A-Z a-z 0-9 _ (no `i` flag), and 8 bytes shorter in every advertised schema. */
+export const MEMORY_ID_PATTERN = /^[\w.:-]{1,128}$/;
 
 export const memoryRecordSchema = z.object({
   id: z.string(),

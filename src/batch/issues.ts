@@ -35,8 +35,11 @@ function describeIssue(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[]):
     const names = issue.keys.map((k) => `"${k}"`).join(', ');
     return { field, message: `unknown field ${names}; check the spelling against the tool's input schema` };
   }
-  return { field: jsonPath([...prefix, ...issue.path]) || jsonPath(prefix), message: issue.message };
+  return { field: jsonPath([...prefix, ...issue.path]) || jsonPath(prefix), message: inJsonWords(issue.message) };
 }
+
+/** zod's "expected record" (its name for a string-keyed map) is a JSON object to whoever sent it. */
+const inJsonWords = (message: string): string => message.replace(/\brecord\b/g, 'object');
 
 function isPayloadIssue(issue: z.core.$ZodIssue): boolean {
   if (issue.code === 'custom') return (issue.params as { payloadTooLarge?: boolean } | undefined)?.payloadTooLarge === true;

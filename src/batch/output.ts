@@ -1,12 +1,22 @@
 import { z } from 'zod';
 import { errorCodes } from '../errors.js';
 
-/** The per-item error object of contract §3. */
+/** The per-item error object of contract §3 (advertised as `object`, see recordObject). */
 export const itemErrorSchema = z.object({
   code: z.enum(errorCodes),
   message: z.string(),
   field: z.string().optional().describe('JSON path of the offending field, e.g. memories[3].confidence'),
 });
+
+/**
+ * An object inside a result (a memory record, a search hit, an item error), as
+ * the output schema advertises it: just an object. Their fields are contract
+ * §2–§4's, typed in the code by memoryRecordSchema, the search hit schema and
+ * itemErrorSchema (and checked against them in the tests); spelled out in
+ * every tool's outputSchema they cost a seventh of each tools/list, which a
+ * model reads on every call and never fills.
+ */
+export const recordObject = z.looseObject({});
 
 /** Fields every per-item result has; tools add their own (memory, results, version …). */
 export const baseResultShape = {
@@ -15,7 +25,7 @@ export const baseResultShape = {
   status: z.enum(['ok', 'error', 'skipped']),
   action: z.string().optional().describe('What happened: created, updated, deduplicated, unchanged, deleted, validated, found'),
   reason: z.string().optional().describe('Why an item was skipped, or how it was resolved'),
-  error: itemErrorSchema.optional(),
+  error: recordObject.optional(),
 };
 
 /** The whole structuredContent of a batch tool. */

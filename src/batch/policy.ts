@@ -31,12 +31,14 @@ export function applyPolicy(outcomes: readonly Outcome[], opts: PolicyOptions): 
   const writable = new Set<number>();
   const results = outcomes.map((o, index): Result => {
     const id = o.id === undefined ? {} : { id: o.id };
+    // A skipped creation names no id: that memory was never written (and the id will never exist).
+    const skippedId = o.status === 'ok' && o.action === 'created' ? {} : id;
     if (firstFailure >= 0 && !opts.continue_on_error && index > firstFailure) {
-      return { index, ...id, status: 'skipped', reason: `item ${firstFailure} failed and continue_on_error is false` };
+      return { index, ...skippedId, status: 'skipped', reason: `item ${firstFailure} failed and continue_on_error is false` };
     }
     if (o.status === 'error') return { index, ...id, status: 'error', error: o.error };
     if (firstFailure >= 0 && opts.atomic) {
-      return { index, ...id, status: 'skipped', reason: `nothing written: the call is atomic and item ${firstFailure} failed` };
+      return { index, ...skippedId, status: 'skipped', reason: `nothing written: the call is atomic and item ${firstFailure} failed` };
     }
     if (opts.validate_only) {
       return { index, ...id, status: 'ok', action: 'validated', reason: `would be ${o.action}`, ...o.extra };

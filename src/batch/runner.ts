@@ -10,6 +10,7 @@ import { resolveScope, type ScopeSources } from '../scope/resolve.js';
 import type { Scope, Sessions } from '../scope/sessions.js';
 import { Deadline } from './deadline.js';
 import { issuesToError, jsonPath } from './issues.js';
+import { advertisedJsonSchema } from './json-schema.js';
 import { commonOptions, type CommonOptions } from './options.js';
 import { batchOutputSchema } from './output.js';
 import { applyPolicy, type Outcome, type Result } from './policy.js';
@@ -33,11 +34,11 @@ export interface CallEnv {
 const sessionTokenField = z
   .string()
   .max(256)
-  .describe('Session token (mlt_…) proving which agent and session this call acts for; optional on a local stdio server');
-const agentIdField = agentIdSchema.describe("Agent namespace to act in; must match the session token's agent when both are given");
+  .describe('mlt_… (stdio: optional)');
+const agentIdField = agentIdSchema.describe("The token's agent");
 
 function optionsSchema(tool: BatchTool) {
-  return z.object({ ...commonOptions, ...tool.options }).strict().describe('Options for the whole call');
+  return z.object({ ...commonOptions, ...tool.options }).strict().describe('Call options');
 }
 
 /** The exact input schema a tool advertises: every field, bound, default and description. */
@@ -58,8 +59,8 @@ export function toolListing(tool: BatchTool, maxBatch: number): Tool {
     name: tool.name,
     title: tool.title,
     description: withMax(tool.description, maxBatch),
-    inputSchema: z.toJSONSchema(advertisedInputSchema(tool, maxBatch), { io: 'input', target: 'draft-7' }) as Tool['inputSchema'],
-    outputSchema: z.toJSONSchema(batchOutputSchema(tool.resultShape), { target: 'draft-7' }) as Tool['outputSchema'],
+    inputSchema: advertisedJsonSchema(advertisedInputSchema(tool, maxBatch), 'input') as Tool['inputSchema'],
+    outputSchema: advertisedJsonSchema(batchOutputSchema(tool.resultShape), 'output') as Tool['outputSchema'],
     annotations: { title: tool.title, ...tool.annotations },
   };
 }
@@ -95,9 +96,9 @@ export async function runBatch(tool: BatchTool, args: unknown, env: CallEnv): Pr
       const options = envelope.options;
       const batchId = options.batch_id ?? newBatchId();
       const progress = new CallProgress(env.progress, envelope.items.length);
-      const results = await runItems(tool, envelope.items, scope, options, env.services, progress);
+      const { results, items: parsed } = await runItems(tool, envelope.items, scope, options, env.services, progress);
       await progress.finish();
-      return timedSync('respond', () => respond(tool, scope, batchId, options.validate_only, results, started));
+      return timedSync('respond', () => respond(tool, scope, batchId, options.validate_only, results, parsed, started));
     });
     if (log.enabled('debug')) log.debug(`${tool.name} ${items} items: ${timer.summary()}`);
     recordCall(tool.name, performance.now() - started);
@@ -183,9 +184,22 @@ async function runItems(
   options: Envelope['options'],
   services: Services,
   progress: CallProgress,
+): Promise<{ results: Result[]; items: Map<number, unknown> }> {
+  const valid: Indexed<unknown>[] = [];
+  const results = await settleItems(tool, rawItems, scope, options, services, progress, valid);
+  return { results, items: new Map(valid.map(({ index, item }) => [index, item])) };
+}
+
+async function settleItems(
+  tool: BatchTool,
+  rawItems: unknown[],
+  scope: Scope,
+  options: Envelope['options'],
+  services: Services,
+  progress: CallProgress,
+  valid: Indexed<unknown>[],
 ): Promise<Result[]> {
   const outcomes = new Map<number, Outcome>();
-  const valid: Indexed<unknown>[] = [];
   const seenIds = new Map<string, number>();
 
   timedSync('validate', () => rawItems.forEach((raw, index) => {
@@ -253,7 +267,10 @@ async function runItems(
     // (or, before the tool settled, every valid item) reports why instead.
     if (settled) {
       const { writable } = settled;
-      return settled.results.map((r) => (writable.has(r.index) ? { index: r.index, ...(r.id !== undefined && { id: r.id }), status: 'error', error: failure } : r));
+      // A creation that was not committed names no id (it was never written).
+      return settled.results.map((r) =>
+        writable.has(r.index) ? { index: r.index, ...(r.id !== undefined && r.action !== 'created' && { id: r.id }), status: 'error', error: failure } : r,
+      );
     }
     const failed = new Map(valid.map(({ index }) => [index, { status: 'error', error: failure } as Outcome]));
     return applyPolicy(dense(failed), { ...policy, validate_only: false }).results;
@@ -302,7 +319,15 @@ function failureOf(err: unknown): ItemError {
   return itemError(ErrorCode.Internal, `internal error: ${err instanceof Error ? err.message : String(err)}; nothing was written`);
 }
 
-function respond(tool: BatchTool, scope: Scope, batchId: string, validateOnly: boolean, results: Result[], started: number): CallToolResult {
+function respond(
+  tool: BatchTool,
+  scope: Scope,
+  batchId: string,
+  validateOnly: boolean,
+  results: Result[],
+  items: ReadonlyMap<number, unknown>,
+  started: number,
+): CallToolResult {
   const count = (s: Result['status']) => results.filter((r) => r.status === s).length;
   const structured = {
     batch_id: batchId,
@@ -318,8 +343,27 @@ function respond(tool: BatchTool, scope: Scope, batchId: string, validateOnly: b
     results,
   };
   return {
-    content: [{ type: 'text', text: `${summaryLine(structured, results)}\n${JSON.stringify(structured)}` }],
+    content: [{ type: 'text', text: `${summaryLine(structured, results)}\n${JSON.stringify(textObject(tool, structured, items))}` }],
     structuredContent: structured,
+  };
+}
+
+/**
+ * What the text block shows (clients that give the model only `content` pay
+ * for every byte of it): structuredContent without what holds its default or
+ * can be derived — `namespace` (always `agent:` + agent_id), `failed` and
+ * `skipped` when 0, `validate_only` when false — and each result as the tool
+ * briefs it (search hits without their default fields, or only `fields`).
+ * structuredContent itself stays complete.
+ */
+function textObject(tool: BatchTool, s: Record<string, unknown> & { results: Result[] }, items: ReadonlyMap<number, unknown>) {
+  const { namespace: _namespace, failed, skipped, validate_only, results, ...rest } = s;
+  return {
+    ...rest,
+    ...(failed !== 0 && { failed }),
+    ...(skipped !== 0 && { skipped }),
+    ...(validate_only !== false && { validate_only }),
+    results: tool.brief ? results.map((r) => (r.status === 'ok' ? tool.brief!(r, items.get(r.index)) : r)) : results,
   };
 }
 

@@ -6,7 +6,7 @@ import type { MemoryStore } from '../store/memories.js';
 import type { Searcher } from '../store/search.js';
 import type { Deadline } from './deadline.js';
 import type { CommonOptions } from './options.js';
-import type { Outcome } from './policy.js';
+import type { Outcome, Result } from './policy.js';
 import type { Progress } from './progress.js';
 
 export type { Outcome };
@@ -62,6 +62,12 @@ export interface BatchTool<Item = any, Options = any> {
   /** The id an item targets, for DUPLICATE_ID; undefined when it names none. */
   idOf?: (item: Item) => string | undefined;
   run(items: Indexed<Item>[], ctx: RunContext<Options>): Promise<Map<number, Outcome>>;
+  /**
+   * An ok result as the text block shows it (structuredContent stays whole):
+   * e.g. search hits without the fields that hold their default. `item` is the
+   * validated item.
+   */
+  brief?(result: Result, item: Item | undefined): Record<string, unknown>;
 }
 
 export const defineTool = <Item, Options>(tool: BatchTool<Item, Options>): BatchTool<Item, Options> => tool;

@@ -35,6 +35,7 @@ export const statsCommand = defineCommand<{ json: boolean }>({
     const { values } = parseOrUsage({ args: argv, options: { json: { type: 'boolean', default: false } }, strict: true });
     return { json: values.json };
   },
+  open: { readOnly: true },
   async run(app, args) {
     const stats = await collectStats(app);
     if (args.json) {

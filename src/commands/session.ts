@@ -12,8 +12,6 @@ type SessionArgs =
   | { action: 'list'; agent?: string; json: boolean }
   | { action: 'revoke'; sessionId: string };
 
-const USAGE = 'usage: memlane session create --agent <id> [--ttl 7d] [--json] | list [--agent <id>] [--json] | revoke <session_id>';
-
 /** `memlane session create|list|revoke` (contract §1). */
 export const sessionCommand = defineCommand<SessionArgs>({
   parse(argv) {
@@ -24,8 +22,12 @@ export const sessionCommand = defineCommand<SessionArgs>({
       allowPositionals: true,
       strict: true,
     });
+    const extra = (allowed: number) => {
+      if (positionals.length > allowed) throw new UsageError(`session ${action}: unexpected argument "${positionals[allowed]}"`);
+    };
     switch (action) {
       case 'create': {
+        extra(0);
         let ttlMs: number | undefined;
         if (values.ttl !== undefined) {
           try {
@@ -37,16 +39,25 @@ export const sessionCommand = defineCommand<SessionArgs>({
         return { action, agent: requireAgent(values.agent), ...(ttlMs !== undefined && { ttlMs }), json: values.json };
       }
       case 'list':
+        extra(0);
+        if (values.ttl !== undefined) throw new UsageError('session list: --ttl is for session create');
         return { action, ...(values.agent !== undefined && { agent: requireAgent(values.agent) }), json: values.json };
       case 'revoke': {
         const id = positionals[0];
-        if (id === undefined || !sessionIdSchema.safeParse(id).success) throw new UsageError(`${USAGE}\n(session_id is ses_ + 16 hex)`);
+        if (id === undefined) throw new UsageError('session revoke needs a session id (ses_ + 16 hex)');
+        if (!sessionIdSchema.safeParse(id).success) throw new UsageError(`session revoke: "${id}" is not a session id (ses_ + 16 hex)`);
+        extra(1);
+        if (values.agent !== undefined || values.ttl !== undefined) throw new UsageError('session revoke takes only the session id');
         return { action, sessionId: id };
       }
+      case undefined:
+        throw new UsageError('session needs an action: create, list or revoke');
       default:
-        throw new UsageError(USAGE);
+        throw new UsageError(`session: unknown action "${action}"; use create, list or revoke`);
     }
   },
+
+  open: (args) => ({ readOnly: args.action === 'list' }),
 
   async run(app: App, args) {
     const out = process.stdout;

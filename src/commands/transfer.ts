@@ -1,15 +1,19 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, openSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import type { App } from '../app.js';
 import { issuesToError } from '../batch/issues.js';
+import type { Result } from '../batch/policy.js';
+import { runBatch } from '../batch/runner.js';
+import type { Scope } from '../scope/sessions.js';
+import { rememberItemSchema, rememberTool } from '../tools/remember.js';
 import { toRecord, type StoredMemory } from '../model.js';
 import { agentIdSchema, namespaceOf, sessionIdSchema } from '../scope/ids.js';
 import { contentHash, embeddingText } from '../store/text.js';
 import * as f from '../tools/fields.js';
 import { jsonEqual } from '../tools/merge-patch.js';
-import { defineCommand, parseOrUsage } from './command.js';
+import { CommandError, defineCommand, parseOrUsage } from './command.js';
 import { progressBar } from './progress.js';
 import { UsageError } from './usage.js';
 
@@ -48,6 +52,17 @@ export const exportLineSchema = z
 
 const PAGE = 500;
 
+/** A file descriptor for `file`, or a CommandError saying in one line why it cannot be had. */
+function openOrExplain(file: string, flags: 'r' | 'w'): number {
+  try {
+    return openSync(file, flags);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? (flags === 'w' ? 'its folder does not exist' : 'no such file') : e.code === 'EISDIR' ? 'it is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
+    throw new CommandError(`cannot ${flags === 'w' ? 'write' : 'read'} ${file}: ${why}`);
+  }
+}
+
 export const exportCommand = defineCommand<{ agent: string; out?: string; vectors: boolean }>({
   parse(argv) {
     const { values } = parseOrUsage({
@@ -59,8 +74,10 @@ export const exportCommand = defineCommand<{ agent: string; out?: string; vector
     if (!agent.success) throw new UsageError('--agent <id> is required (1–64 of A-Z a-z 0-9 . _ -)');
     return { agent: agent.data, ...(values.out !== undefined && { out: values.out }), vectors: values.vectors };
   },
+  open: { readOnly: true },
   async run(app, args) {
-    const out = args.out ? createWriteStream(args.out) : process.stdout;
+    // Opened before anything is read, so a folder that does not exist is one line, not a stream's unhandled error.
+    const out = args.out ? createWriteStream(args.out, { fd: openOrExplain(args.out, 'w') }) : process.stdout;
     let count = 0;
     for await (const page of app.store.scan(namespaceOf(args.agent), PAGE, { withVector: args.vectors })) {
       for (const m of page) {
@@ -78,11 +95,12 @@ export const exportCommand = defineCommand<{ agent: string; out?: string; vector
 export const importCommand = defineCommand<{ file: string; agent?: string }>({
   parse(argv) {
     const { values, positionals } = parseOrUsage({ args: argv, options: { agent: { type: 'string' } }, allowPositionals: true, strict: true });
-    if (positionals.length !== 1) throw new UsageError('usage: memlane import FILE [--agent <id>]');
+    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'import needs the FILE to read' : `import: unexpected argument "${positionals[1]}"`);
     if (values.agent !== undefined && !agentIdSchema.safeParse(values.agent).success) throw new UsageError('--agent must be 1–64 of A-Z a-z 0-9 . _ -');
     return { file: positionals[0]!, ...(values.agent !== undefined && { agent: values.agent }) };
   },
   async run(app, args) {
+    closeSync(openOrExplain(args.file, 'r'));
     const result = await importFile(app, args.file, args.agent, (line, reason) => process.stderr.write(`line ${line}: ${reason}\n`));
     process.stderr.write(`${result.imported} imported, ${result.unchanged} already present, ${result.failed} failed\n`);
     return result.failed > 0 ? 1 : 0;
@@ -95,11 +113,20 @@ export interface ImportResult {
   failed: number;
 }
 
-/** Loads a JSONL export in batches, idempotently; bad lines are reported and skipped. */
+/**
+ * Loads JSON Lines in batches, idempotently; bad lines are reported and skipped.
+ * A line is either an exported memory (every field, kept as it was) or a
+ * `batch_remember` item (only `content` required): the latter are remembered
+ * through batch_remember itself, so they get its defaults, its dedupe and its
+ * upsert by `id`, into `agent` (default MEMLANE_AGENT) and one session made
+ * for this import.
+ */
 export async function importFile(app: App, file: string, agent: string | undefined, report: (line: number, reason: string) => void): Promise<ImportResult> {
   const result: ImportResult = { imported: 0, unchanged: 0, failed: 0 };
   const bar = progressBar('import');
   let batch: Array<{ line: number; memory: StoredMemory; ordGiven: boolean }> = [];
+  let items: Array<{ line: number; item: unknown }> = [];
+  const remembering = new RememberAsImport(app, agent ?? app.config.defaultAgent);
   let lineNo = 0;
   const flush = async () => {
     const written = await writeBatch(app, batch);
@@ -108,30 +135,130 @@ export async function importFile(app: App, file: string, agent: string | undefin
     batch = [];
     bar.update(lineNo, lineNo);
   };
-  for await (const text of createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })) {
-    lineNo++;
-    if (text.trim() === '') continue;
-    const parsed = parseLine(text, app.store.dim, agent);
-    if ('error' in parsed) {
-      result.failed++;
-      report(lineNo, parsed.error);
-      continue;
+  const flushItems = async () => {
+    const done = await remembering.run(items, report);
+    result.imported += done.imported;
+    result.unchanged += done.unchanged;
+    result.failed += done.failed;
+    items = [];
+    bar.update(lineNo, lineNo);
+  };
+  try {
+    for await (const text of createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })) {
+      lineNo++;
+      if (text.trim() === '') continue;
+      const parsed = parseLine(text, app.store.dim, agent);
+      if ('item' in parsed) {
+        items.push({ line: lineNo, item: parsed.item });
+        if (items.length >= app.config.maxBatch) await flushItems();
+        continue;
+      }
+      if ('error' in parsed) {
+        result.failed++;
+        report(lineNo, parsed.error);
+        continue;
+      }
+      batch.push({ line: lineNo, ...parsed });
+      if (batch.length >= PAGE) await flush();
     }
-    batch.push({ line: lineNo, ...parsed });
-    if (batch.length >= PAGE) await flush();
+    if (batch.length > 0) await flush();
+    if (items.length > 0) await flushItems();
+  } finally {
+    await remembering.end();
+    bar.stop();
   }
-  if (batch.length > 0) await flush();
-  bar.stop();
   return result;
 }
 
-function parseLine(text: string, dim: number, agent: string | undefined): { memory: StoredMemory; ordGiven: boolean } | { error: string } {
+/** Every exported line has both; a line without them is read as a batch_remember item (whose unknown fields are then named). */
+const isExportLine = (json: object) => Object.hasOwn(json, 'created_at') && Object.hasOwn(json, 'version');
+
+/**
+ * batch_remember items of an import, run through the tool itself in one
+ * session of `agent` made on first use (origin `import`) and ended when the
+ * import ends, so no live token is left behind.
+ */
+class RememberAsImport {
+  private scope: Scope | undefined;
+
+  constructor(
+    private readonly app: App,
+    private readonly agent: string,
+  ) {}
+
+  async run(items: Array<{ line: number; item: unknown }>, report: (line: number, reason: string) => void): Promise<ImportResult> {
+    const { app } = this;
+    if (!this.scope) {
+      const s = await app.sessions.create(this.agent, { origin: 'import' });
+      this.scope = { agent_id: s.agent_id, namespace: namespaceOf(s.agent_id), session_id: s.session_id };
+    }
+    // Importing twice changes nothing: an item whose id already holds exactly what it says is left alone
+    // (batch_remember itself would make it a new version).
+    const same = await this.alreadyStored(items.map((i) => i.item));
+    const out: ImportResult = { imported: 0, unchanged: same.size, failed: 0 };
+    items = items.filter((_, i) => !same.has(i));
+    if (items.length === 0) return out;
+    const res = await runBatch(rememberTool, { memories: items.map((i) => i.item) }, {
+      services: { store: app.store, searcher: app.searcher, embedder: app.embedder },
+      sessions: app.sessions,
+      sources: { bearerScope: this.scope },
+      maxBatch: app.config.maxBatch,
+    });
+    const results = (res.structuredContent as { results?: Result[] } | undefined)?.results;
+    if (!results) {
+      // The whole call failed (the database, not a line): every line of it says why.
+      const why = res.content.map((c) => (c.type === 'text' ? c.text : '')).join(' ');
+      for (const { line } of items) report(line, why);
+      return { ...out, failed: items.length };
+    }
+    for (const r of results) {
+      const line = items[r.index]!.line;
+      if (r.status === 'ok' && r.action === 'deduplicated') out.unchanged++;
+      else if (r.status === 'ok') out.imported++;
+      else {
+        out.failed++;
+        const field = r.error?.field?.replace(/^memories\[\d+\]\.?/, '');
+        report(line, `${r.error?.code ?? r.status}: ${r.error?.message.replace(/memories\[\d+\]\.?/g, '') ?? r.reason}${field ? ` (field: ${field})` : ''}`);
+      }
+    }
+    return out;
+  }
+
+  /** Positions of the items that name an id whose stored memory already equals them (defaults applied). */
+  private async alreadyStored(raw: unknown[]): Promise<Set<number>> {
+    const parsed = raw.map((r) => rememberItemSchema.safeParse(r));
+    const ids = parsed.flatMap((p) => (p.success && p.data.id !== undefined && p.data.ttl_seconds === undefined && !p.data.embedding ? [p.data.id] : []));
+    if (ids.length === 0) return new Set();
+    const stored = await this.app.store.getMany(namespaceOf(this.agent), ids, Date.now());
+    const same = new Set<number>();
+    parsed.forEach((p, i) => {
+      if (!p.success || p.data.id === undefined || p.data.ttl_seconds !== undefined || p.data.embedding) return;
+      const m = stored.get(p.data.id);
+      const d = p.data;
+      const expires = d.expires_at === undefined || d.expires_at === null ? null : Date.parse(d.expires_at);
+      if (
+        m && m.content === d.content && m.type === d.type && m.title === (d.title ?? null) && jsonEqual(m.tags, d.tags) && jsonEqual(m.metadata, d.metadata) &&
+        m.confidence === d.confidence && m.importance === d.importance && m.source === d.source && m.provenance === d.provenance &&
+        m.pinned === d.pinned && m.immutable === d.immutable && m.expires_at === expires
+      ) same.add(i);
+    });
+    return same;
+  }
+
+  async end(): Promise<void> {
+    if (this.scope) await this.app.sessions.revoke(this.scope.session_id);
+  }
+}
+
+function parseLine(text: string, dim: number, agent: string | undefined): { memory: StoredMemory; ordGiven: boolean } | { item: unknown } | { error: string } {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
     return { error: `not JSON (${(err as Error).message})` };
   }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return { error: 'a line must be a JSON object' };
+  if (!isExportLine(json)) return { item: json };
   const parsed = exportLineSchema.safeParse(json);
   if (!parsed.success) return { error: issuesToError(parsed.error.issues, []).message };
   const l = parsed.data;

@@ -1,4 +1,4 @@
-/** A mistake on the command line: printed with the usage, exit status 2. */
+/** A mistake on the command line: one line and a pointer to --help, exit status 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
 }
@@ -32,11 +32,30 @@ usage:
                                             delete, conditional writes (exit 1 if not safe to write)
   memlane --help | --version
 
-configuration (environment): MEMLANE_DB, MEMLANE_EMBEDDER (local|transformers|openai),
-OPENAI_API_KEY, OPENAI_BASE_URL, MEMLANE_EMBED_MODEL, MEMLANE_EMBED_DIM, MEMLANE_AGENT,
-MEMLANE_SESSION_TOKEN, MEMLANE_REQUIRE_TOKEN, MEMLANE_MAX_BATCH; for transformers:
-MEMLANE_MODEL_DIR, MEMLANE_EMBED_DTYPE, MEMLANE_EMBED_THREADS, MEMLANE_EMBED_PRELOAD, HF_ENDPOINT,
-HF_TOKEN, HTTPS_PROXY; object storage: MEMLANE_STORAGE_OPTIONS, MEMLANE_READ_ONLY,
-MEMLANE_SINGLE_WRITER, MEMLANE_LEASE_TTL_MS, MEMLANE_READ_INTERVAL_MS; for HTTP:
-MEMLANE_ALLOWED_ORIGINS, MEMLANE_MAX_BODY, MEMLANE_RATE_LIMIT. See README.md.
+stats, export and session list only read: they need an existing database (MEMLANE_DB), open
+one written by any embedder, and never create one.
+
+configuration (environment; README.md "Configuration" says more):
+  MEMLANE_DB                        database directory (~/.local/share/memlane) or s3://, s3+ddb://, gs://, az://, db://
+  MEMLANE_EMBEDDER                  local (default) | transformers | openai
+  OPENAI_API_KEY, OPENAI_BASE_URL   for openai; any OpenAI-compatible server
+  MEMLANE_EMBED_MODEL, MEMLANE_EMBED_DIM
+  MEMLANE_MODEL_DIR                 transformers: a local model folder (nothing fetched)
+  MEMLANE_EMBED_DTYPE, MEMLANE_EMBED_THREADS, MEMLANE_EMBED_PRELOAD
+  HF_ENDPOINT, HF_TOKEN, HTTPS_PROXY  transformers: where the model is downloaded from
+  MEMLANE_AGENT                     stdio's open local agent (default)
+  MEMLANE_SESSION_TOKEN             stdio's session token
+  MEMLANE_REQUIRE_TOKEN             1: no open local default
+  MEMLANE_MAX_BATCH                 items per call (100, at most 500)
+  MEMLANE_MAINTENANCE_INTERVAL_MS   background maintenance (60000; 0: off)
+  MEMLANE_LOG_LEVEL                 debug | info (default) | warn | error, on stderr
+  MEMLANE_SLOW_CALL_MS              slower calls warn the client (2000)
+  MEMLANE_STORAGE_OPTIONS           object storage: JSON options for LanceDB
+  MEMLANE_READ_ONLY                 1: a read replica (never writes)
+  MEMLANE_SINGLE_WRITER             1: write to a store without conditional writes
+  MEMLANE_LEASE_TTL_MS              object storage: writer lease (20000)
+  MEMLANE_READ_INTERVAL_MS          read replica: how stale a read may be (1000)
+  MEMLANE_ALLOWED_ORIGINS           HTTP: origins a browser may call from
+  MEMLANE_MAX_BODY                  HTTP: largest request body (10MiB)
+  MEMLANE_RATE_LIMIT                HTTP: requests per token, e.g. 600/min
 `;

@@ -5,7 +5,7 @@ import { z } from 'zod';
 /** Contract §1 and §2 identifier shapes, shared by validation and generation. */
 export const agentIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9._-]{1,64}$/, 'agent_id must be 1–64 characters of A-Z a-z 0-9 . _ -');
+  .regex(/^[\w.-]{1,64}$/, 'agent_id must be 1–64 characters of A-Z a-z 0-9 . _ -');
 
 export const sessionIdSchema = z.string().regex(/^ses_[0-9a-f]{16}$/, 'session_id is "ses_" + 16 lowercase hex');
 

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { randomBytes } from 'node:crypto';
 import type { StoreConfig } from '../config.js';
@@ -9,7 +10,7 @@ import { isLocalUri, keyOf, parseLocation, type StoreLocation } from './backends
 import { parseStorageOptions } from './backends/options.js';
 import { DirectoryLock } from './dir-lock.js';
 import { LeaseLock } from './lease-lock.js';
-import { EmbedderMismatchError, StoreOpenError, prepareLocalDir } from './local-dir.js';
+import { EmbedderMismatchError, StoreOpenError, localDirExists, prepareLocalDir } from './local-dir.js';
 import { migrate } from './migrate.js';
 import { META, SCHEMA_VERSION, SESSIONS, memoriesSchema, memoriesTableName, memoriesTablePrefix, metaSchema, sessionsSchema } from './schema.js';
 import { type CrossProcessLock, type HeldLock, WriteLock } from './lock.js';
@@ -154,13 +155,19 @@ export class Database {
   /**
    * Opens (or creates) the database at `uri` for `embedder`. With `adopt`,
    * a database written by another embedder is accepted and re-labelled, which
-   * only `memlane reembed` may do.
+   * only `memlane reembed` may do. Without an embedder (read-only commands:
+   * stats, export, session list) the database must already exist, is never
+   * created, and opens with whatever embedder wrote it.
    */
-  static async open(uri: string, embedder: EmbedderInfo, opts: { adopt?: boolean; store?: StoreConfig } = {}): Promise<Database> {
+  static async open(uri: string, embedder: EmbedderInfo | undefined, opts: { adopt?: boolean; store?: StoreConfig } = {}): Promise<Database> {
     const store = opts.store ?? LOCAL_STORE;
     const location = parseLocation(uri);
+    const local = location.kind === 'local';
+    const missing = () =>
+      new StoreOpenError(`no memlane database at ${local ? resolve(uri) : uri} (set MEMLANE_DB to the directory a memlane server uses; nothing was created)`);
+    if (!embedder && local && !localDirExists(uri)) throw missing();
     const settings = parseStorageOptions(store.storageOptions, process.env);
-    if (location.kind === 'local') prepareLocalDir(uri);
+    if (local && embedder) prepareLocalDir(uri);
     const remote = await openRemote(location, settings);
     let cross: CrossProcessLock | undefined;
     try {
@@ -188,6 +195,11 @@ export class Database {
       log.warn(`${uri}: LanceDB Cloud gives memlane no conditional writes for a writer lease; run a single writer per database (README: Scaling out)`);
     }
     const lock = new WriteLock(cross);
+    if (!embedder && !(names.has(META) && names.has(SESSIONS))) {
+      remote?.close();
+      conn.close();
+      throw missing();
+    }
     if (store.readOnly && !(names.has(META) && names.has(SESSIONS))) {
       remote?.close();
       throw new StoreOpenError(`there is no memlane database at ${uri} yet: a read replica (MEMLANE_READ_ONLY=1) opens one that a writer has created`);
@@ -198,10 +210,15 @@ export class Database {
     // at the same moment, so it happens under the lock (re-checked there).
     const existing = names.has(META) && names.has(SESSIONS) ? await conn.openTable(META) : undefined;
     const found = existing ? await readMeta(existing) : new Map<string, string>();
+    if (!embedder && found.size === 0) {
+      conn.close();
+      throw missing();
+    }
     const { meta, stored } =
       existing && found.size > 0
         ? { meta: existing, stored: found }
         : await lock.run(async () => {
+            if (!embedder) throw missing();
             const meta = await openOrCreate(conn, new Set(await conn.tableNames()), META, metaSchema);
             const stored = await readMeta(meta);
             if (stored.size === 0) {
@@ -217,12 +234,13 @@ export class Database {
             return { meta, stored };
           });
 
-    let recorded = embedder;
-    if (stored.size > 0) {
-      const schemaVersion = Number(stored.get('schema_version'));
-      if (schemaVersion > SCHEMA_VERSION) {
-        throw new StoreOpenError(`database ${uri} has schema version ${schemaVersion}; this memlane reads up to ${SCHEMA_VERSION}. Upgrade memlane.`);
-      }
+    const schemaVersion = Number(stored.get('schema_version'));
+    if (schemaVersion > SCHEMA_VERSION) {
+      throw new StoreOpenError(`database ${uri} has schema version ${schemaVersion}; this memlane reads up to ${SCHEMA_VERSION}. Upgrade memlane.`);
+    }
+    // Read-only: whatever embedder wrote it (nothing is embedded).
+    let recorded = embedder ?? recordedEmbedder(stored, { provider: '?', model: '?', dim: 0 });
+    if (stored.size > 0 && embedder) {
       recorded = recordedEmbedder(stored, embedder);
       const same = recorded.provider === embedder.provider && recorded.model === embedder.model && recorded.dim === embedder.dim;
       if (!same && !opts.adopt) {

@@ -47,6 +47,27 @@ export function prepareLocalDir(dir: string): void {
   }
 }
 
+/**
+ * Whether `dir` exists as a directory, without creating anything (read-only
+ * commands); a file in the way is the same one line as for prepareLocalDir.
+ */
+export function localDirExists(dir: string): boolean {
+  const target = resolve(dir);
+  const { root } = parse(target);
+  let current = root;
+  for (const part of relative(root, target).split(sep).filter(Boolean)) {
+    current = join(current, part);
+    const stat = statOrUndefined(current, target);
+    if (!stat) return false;
+    if (!stat.isDirectory()) {
+      throw new StoreOpenError(
+        current === target ? `the database path ${target} is a file, not a directory` : `cannot use the database path ${target}: ${current} is a file, not a directory`,
+      );
+    }
+  }
+  return true;
+}
+
 function statOrUndefined(path: string, target: string) {
   try {
     return statSync(path);

@@ -9,14 +9,13 @@ export const deleteTool = defineTool<string, { force: boolean }>({
   name: 'batch_delete',
   title: 'Delete memories',
   description:
-    'Permanently delete 1–{max} memories by id in one call. Deleted content disappears from every later get and search at once. ' +
-    'Immutable memories are deleted only with options.force = true (otherwise IMMUTABLE); unknown ids report NOT_FOUND. ' +
-    'One result per id, in input order.',
+    'Delete 1–{max} memories by id, gone at once from every read. Immutable ones need options.force (else IMMUTABLE); ' +
+    'unknown ids: NOT_FOUND.',
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   itemsKey: 'ids',
-  itemsDescription: 'Ids of the memories to delete, 1 to {max}',
+  itemsDescription: 'Ids to delete',
   itemSchema: deleteItemSchema,
-  options: { force: z.boolean().default(false).describe('true: also delete immutable memories (default false)') },
+  options: { force: z.boolean().default(false).describe('true: delete immutable ones too') },
   resultShape: {},
   idOf: (id) => id,
 

@@ -1,20 +1,20 @@
 import { defineTool, type Outcome } from '../batch/tool.js';
 import { ErrorCode, itemError } from '../errors.js';
-import { memoryRecordSchema, toRecord } from '../model.js';
+import { recordObject } from '../batch/output.js';
+import { toRecord } from '../model.js';
 import * as f from './fields.js';
 
 export const getTool = defineTool<string, Record<string, never>>({
   name: 'batch_get',
   title: 'Get memories',
   description:
-    'Read 1–{max} memories by id in one call, each with every field (content, tags, metadata, version, timestamps …). ' +
-    'Unknown or expired ids report NOT_FOUND. One result per id, in input order.',
+    'Read 1–{max} whole memories by id (every field, version, timestamps). Unknown or expired ids report NOT_FOUND.',
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   itemsKey: 'ids',
-  itemsDescription: 'Ids of the memories to read, 1 to {max}',
+  itemsDescription: 'Ids to read',
   itemSchema: f.memoryId,
   options: {},
-  resultShape: { memory: memoryRecordSchema.optional().describe('The whole memory record') },
+  resultShape: { memory: recordObject.optional().describe('The whole memory record') },
   idOf: (id) => id,
 
   async run(items, ctx) {

@@ -10,7 +10,7 @@ import { CallVectors, callerVector, isItemError } from './vectors.js';
 
 export const rememberItemSchema = z
   .object({
-    id: f.memoryId.optional().describe('Your own id (upsert: if it exists in this namespace the memory is replaced). Omit to get mem_<ULID>'),
+    id: f.memoryId.optional().describe('Yours makes it an upsert'),
     content: f.content,
     type: f.type.default(DEFAULTS.type),
     title: f.title.optional(),
@@ -39,16 +39,14 @@ export const rememberTool = defineTool<RememberItem, { dedupe: boolean; max_retr
   name: 'batch_remember',
   title: 'Remember memories',
   description:
-    'Store 1–{max} new long-term memories in one call (facts, preferences, events, instructions). Each item needs only `content`: ' +
-    'one self-contained statement. Memories with the same normalised content as one already stored are not stored twice: the item ' +
-    'reports action "deduplicated" with the existing id. Give your own `id` to make a retried call safe (an existing id is updated, ' +
-    'not duplicated). Results come back one per item, in input order; a bad item fails alone.',
+    'Store 1–{max} memories (facts, preferences, events, instructions); only `content` is required. Content already ' +
+    'stored is not stored twice (action "deduplicated", the existing id). Your own `id` makes retries safe (an upsert).',
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   itemsKey: 'memories',
-  itemsDescription: 'The memories to store, 1 to {max} items',
+  itemsDescription: 'Memories to store',
   itemSchema: rememberItemSchema,
   options: {
-    dedupe: z.boolean().default(true).describe('false: store even when the same normalised content is already stored (default true)'),
+    dedupe: z.boolean().default(true).describe('false: store duplicates too'),
     max_retries: maxRetriesOption,
   },
   resultShape: { version: z.number().int().optional().describe('The stored version after this call') },

@@ -1,61 +1,75 @@
 import { z } from 'zod';
 import { maxRetriesOption } from '../batch/options.js';
+import { recordObject } from '../batch/output.js';
 import { defineTool, type Outcome } from '../batch/tool.js';
-import { LIMITS } from '../model.js';
+import { DEFAULTS, LIMITS } from '../model.js';
 import { sessionIdSchema } from '../scope/ids.js';
 import type { SearchFilter } from '../store/filter.js';
 import type { SearchHit } from '../store/search.js';
 import * as f from './fields.js';
 import { CallVectors, callerVector, isItemError } from './vectors.js';
 
-const isoTime = z.iso.datetime({ offset: true });
 const shortString = f.filterString;
 
 const filterSchema = z
   .object({
-    types: z.array(shortString).min(1).max(32).optional().describe('Only these memory types'),
-    tags_any: z.array(shortString).min(1).max(32).optional().describe('At least one of these tags'),
+    types: z.array(shortString).min(1).max(32).optional().describe('Any of these types'),
+    tags_any: z.array(shortString).min(1).max(32).optional().describe('Any of these tags'),
     tags_all: z.array(shortString).min(1).max(32).optional().describe('All of these tags'),
-    session_id: sessionIdSchema.optional().describe('Only memories written in this session (ses_…)'),
-    source: shortString.optional().describe('Only memories with this source'),
-    pinned: z.boolean().optional().describe('Only pinned (true) or only unpinned (false) memories'),
-    created_after: isoTime.optional().describe('Only memories created after this ISO-8601 time'),
-    created_before: isoTime.optional().describe('Only memories created before this ISO-8601 time'),
+    session_id: sessionIdSchema.optional().describe('Written in this session'),
+    source: shortString.optional().describe('With this source'),
+    pinned: z.boolean().optional().describe('Pinned or not'),
+    created_after: f.timeBound('after').optional().describe('A date: from its start (UTC)'),
+    created_before: f.timeBound('before').optional().describe('A date: to its end (UTC)'),
     metadata: z
       .record(z.string().min(1).max(LIMITS.stringChars), z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]))
       .optional()
-      .describe('Exact match on top-level metadata keys: {"project": "apollo"}'),
+      .describe('Exact top-level values'),
   })
   .strict();
 
 const boostSchema = z
   .object({
-    recency: z.number().min(0).max(10).optional().describe('Weight of recency (half-life 30 days)'),
-    importance: z.number().min(0).max(10).optional().describe("Weight of the memory's importance"),
+    recency: z.number().min(0).max(10).optional().describe('Half-life 30 days'),
+    importance: z.number().min(0).max(10).optional().describe('Weight of importance'),
     pinned: z.number().min(0).max(10).optional().describe('Weight of being pinned'),
   })
   .strict();
 
+/** The fields of a hit, in the order results carry them. */
+export const HIT_FIELDS = [
+  'id', 'score', 'content', 'type', 'title', 'tags', 'metadata', 'confidence', 'importance', 'pinned', 'immutable',
+  'created_at', 'updated_at', 'expires_at', 'session_id', 'version', 'context', 'explain',
+] as const;
+export type HitField = (typeof HIT_FIELDS)[number];
+
 export const searchItemSchema = z
   .object({
-    query: z.string().trim().min(1).max(4096).describe('What to look for, in natural language or keywords'),
-    limit: z.number().int().min(1).max(100).default(10).describe('Most results to return (1–100, default 10)'),
+    query: z.string().trim().min(1).max(4096).describe('Words or a question'),
+    limit: z.number().int().min(1).max(100).default(10).describe('Most hits to return'),
     mode: z
       .enum(['hybrid', 'vector', 'text'])
       .default('hybrid')
-      .describe('hybrid (default): full-text and vector ranked together; text: keywords only; vector: embeddings only'),
-    min_score: z.number().min(0).max(1).default(0).describe('Drop results scoring below this (0–1, default 0)'),
-    scope: z.enum(['agent', 'session']).default('agent').describe("agent (default): all of this agent's memories; session: only this session's"),
-    filter: filterSchema.optional().describe('Narrow the search; all given conditions must hold'),
-    context: z.number().int().min(0).max(5).default(0).describe('Also return up to this many neighbouring memories (written just before/after in the same session) around each hit'),
-    boost: boostSchema.optional().describe('Optional ranking boosts, off by default: e.g. {"recency": 0.3, "importance": 0.2}'),
-    embedding: z.array(z.number()).min(1).max(8192).optional().describe('Your own query vector (the database dimension); then memlane embeds nothing'),
-    explain: z.boolean().default(false).describe('true: each hit also says why it ranked (text evidence, vector similarity, neighbour share, boost)'),
+      .describe('hybrid: words + vectors'),
+    min_score: z.number().min(0).max(1).default(0).describe('Drop hits below; 0.2 drops those without the query\'s words'),
+    scope: z.enum(['agent', 'session']).default('agent').describe('session: this one only'),
+    filter: filterSchema.optional().describe('All must hold'),
+    context: z.number().int().min(0).max(5).default(0).describe('Session neighbours per hit'),
+    boost: boostSchema.optional().describe('Ranking weights'),
+    embedding: z.array(z.number()).min(1).max(8192).optional().describe('Your own vector'),
+    fields: z
+      .array(z.enum(HIT_FIELDS))
+      .min(1)
+      .max(HIT_FIELDS.length)
+      .optional()
+      .describe('Text block shows only these'),
+    explain: z.boolean().default(false).describe('Say why each hit ranked'),
   })
   .strict();
 export type SearchItem = z.infer<typeof searchItemSchema>;
 
-const hitSchema = z.object({
+/** A search hit: contract §4's record fields and the score. */
+export const hitSchema = z.object({
   id: z.string(),
   score: z.number().describe('0–1, higher is better'),
   content: z.string(),
@@ -88,18 +102,22 @@ export const searchTool = defineTool<SearchItem, { max_retries: number }>({
   name: 'batch_search',
   title: 'Search memories',
   description:
-    "Search this agent's memories with 1–{max} queries in one call; each query returns its best matches, best first, with a score " +
-    'in [0, 1]. The default `hybrid` mode combines keyword (full-text) and embedding similarity; use `filter` to narrow by type, ' +
-    'tags, session, source, pinned, creation time or exact metadata values, and `context` to also get the memories written just ' +
-    'before and after each hit (useful for conversations). Expired memories are never returned.',
+    "Search this agent's memories, 1–{max} queries; hits come best first, `score` 0–1. `filter` narrows, `context` adds " +
+    "each hit's session neighbours, `fields` trims the text block. Expired memories never appear.",
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   itemsKey: 'queries',
-  itemsDescription: 'The queries, 1 to {max}',
+  itemsDescription: 'Queries',
   itemSchema: searchItemSchema,
   options: { max_retries: maxRetriesOption },
   resultShape: {
     total: z.number().int().optional().describe('Number of results returned for this query'),
-    results: z.array(hitSchema).optional(),
+    results: z.array(recordObject).optional(),
+  },
+
+  brief(result, item) {
+    const hits = result.results as Hit[] | undefined;
+    if (!hits) return result;
+    return { ...result, results: hits.map((hit) => (item?.fields ? pick(hit, item.fields) : withoutDefaults(hit))) };
   },
 
   async run(items, ctx) {
@@ -160,6 +178,43 @@ export const searchTool = defineTool<SearchItem, { max_retries: number }>({
 
 const QUERY_CONCURRENCY = 4;
 
+type Hit = z.infer<typeof hitSchema>;
+
+/** The values a hit's field holds unless said otherwise (contract §2), which the text block leaves out. */
+const HIT_DEFAULTS: Partial<Record<HitField, unknown>> = {
+  type: DEFAULTS.type,
+  title: null,
+  confidence: DEFAULTS.confidence,
+  importance: DEFAULTS.importance,
+  pinned: false,
+  immutable: false,
+  expires_at: null,
+};
+
+/** Bookkeeping a model rarely needs to use a hit: in the text block only when `fields` asks for it. */
+const BOOKKEEPING: ReadonlySet<string> = new Set(['created_at', 'updated_at', 'session_id', 'version']);
+
+/**
+ * A hit for the text block: what the memory says (id, score, content, context)
+ * and every field that differs from its default; fields that hold their default
+ * or null, empty tags and metadata, and the bookkeeping are left out. Ten hits
+ * of short memories then cost about 1.2 KB instead of 4.
+ */
+function withoutDefaults(hit: Hit): Partial<Hit> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(hit)) {
+    if (BOOKKEEPING.has(key) || (Object.hasOwn(HIT_DEFAULTS, key) && HIT_DEFAULTS[key as HitField] === value)) continue;
+    if ((key === 'tags' && hit.tags.length === 0) || (key === 'metadata' && Object.keys(hit.metadata).length === 0)) continue;
+    out[key] = value;
+  }
+  return out;
+}
+
+/** Only the asked fields of a hit, in the order asked (a hit without `context` has none to give). */
+function pick(hit: Hit, fields: readonly HitField[]): Partial<Hit> {
+  return Object.fromEntries(fields.flatMap((f) => (hit[f] === undefined ? [] : [[f, hit[f]]])));
+}
+
 /** Runs `fn` over `items` with at most `limit` in flight; the first failure rejects. */
 async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -171,7 +226,7 @@ async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T)
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function toHit({ memory: m, score, context, explain }: SearchHit) {
+function toHit({ memory: m, score, context, explain }: SearchHit): z.infer<typeof hitSchema> {
   return {
     id: m.id,
     score,

@@ -12,8 +12,8 @@ import { CallVectors, callerVector, isItemError } from './vectors.js';
 const changeFields = {
   content: f.content.optional(),
   type: f.type.optional(),
-  title: f.title.nullable().optional().describe('New title; null removes it'),
-  tags: f.tags.optional().describe('Replaces the tags (up to 32, 1–64 characters each)'),
+  title: f.title.nullable().optional().describe('null removes it'),
+  tags: f.tags.optional().describe('Replaces the tags'),
   metadata: f.metadataPatch.optional(),
   confidence: f.confidence.optional(),
   importance: f.importance.optional(),
@@ -44,17 +44,15 @@ export const updateTool = defineTool<UpdateItem, { max_retries: number; force: b
   name: 'batch_update',
   title: 'Update memories',
   description:
-    'Change 1–{max} existing memories by id in one call. Give only the fields to change; `metadata` is merged as a JSON Merge Patch ' +
-    '(a key set to null is removed), `expires_at: null` clears expiry, and changed content is re-embedded. Pass `expected_version` ' +
-    '(from batch_get or an earlier result) to fail with VERSION_CONFLICT instead of overwriting someone else\'s change. ' +
-    'Immutable memories report IMMUTABLE unless options.force = true; unknown ids report NOT_FOUND. One result per item, in input order.',
+    'Change 1–{max} memories by id; give only the fields to change. Changed content is re-embedded. `expected_version` turns ' +
+    'a concurrent change into VERSION_CONFLICT. Errors: NOT_FOUND, IMMUTABLE (unless options.force).',
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   itemsKey: 'updates',
-  itemsDescription: 'The changes, one per memory id, 1 to {max} items',
+  itemsDescription: 'Changes, one per id',
   itemSchema: updateItemSchema,
   options: {
     max_retries: maxRetriesOption,
-    force: z.boolean().default(false).describe('true: also update immutable memories, as batch_delete deletes them (default false)'),
+    force: z.boolean().default(false).describe('Also update immutable memories'),
   },
   resultShape: { version: z.number().int().optional().describe('The stored version after this call') },
   idOf: (item) => item.id,

@@ -25,7 +25,7 @@ describe('a MEMLANE_DB that cannot be a database', () => {
   afterEach(cleanup);
 
   for (const [label, path, message] of cases) {
-    for (const args of [[], ['stats'], ['session', 'create', '--agent', 'a']]) {
+    for (const args of [[], ['compact'], ['session', 'create', '--agent', 'a']]) {
       it(`${label}: \`memlane ${args.join(' ')}\` exits 1 with one line`, async () => {
         // The timeout only turns a hang into a failure (a killed child has no exit code 1).
         const run = await runCli(args, { MEMLANE_DB: path() }, 20_000);

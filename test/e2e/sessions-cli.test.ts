@@ -145,7 +145,7 @@ describe('command line usage', () => {
     { name: 'session create without --agent', args: ['session', 'create'], says: /--agent/ },
     { name: 'session create with --ttl 5x', args: ['session', 'create', '--agent', 'alice', '--ttl', '5x'], says: /ttl/i },
     { name: 'session create with an unknown option', args: ['session', 'create', '--agent', 'alice', '--bogus'], says: /bogus/ },
-    { name: 'session revoke with a malformed id', args: ['session', 'revoke', 'nope'], says: /session_id/ },
+    { name: 'session revoke with a malformed id', args: ['session', 'revoke', 'nope'], says: /"nope" is not a session id/ },
     { name: 'an unknown command', args: ['frobnicate'], says: /unknown command "frobnicate"/ },
   ])('$name exits 2 with a message on stderr and nothing on stdout', { timeout: 10_000 }, async ({ args, says }) => {
     const dir = tempDir();

@@ -108,3 +108,31 @@ export async function idsContaining(h: Harness, word: string, mode: 'text' | 've
   expect(r.status, JSON.stringify(r)).toBe('ok');
   return r.results.filter((x: { content: string }) => x.content.toLowerCase().includes(word.toLowerCase())).map((x: { id: string }) => x.id);
 }
+
+/** What the text block leaves out of a search hit when it holds this value (contract §2's defaults). */
+const HIT_DEFAULTS: Record<string, unknown> = { type: 'fact', title: null, tags: [], metadata: {}, confidence: 0.8, importance: 0.5, pinned: false, immutable: false, expires_at: null };
+/** Hit fields the text block shows only when `fields` asks for them. */
+const BOOKKEEPING = ['created_at', 'updated_at', 'session_id', 'version'];
+
+/**
+ * The text block's JSON with what it leaves out put back (README "Output"):
+ * namespace, zero failed/skipped, validate_only false, and each search hit's
+ * default fields; the bookkeeping of a hit (created_at, updated_at, session_id,
+ * version) is taken from `structured`, the one thing the text never holds.
+ * Equal to structuredContent for every call made without `fields`.
+ */
+export function fromTextBlock(brief: any, structured?: any): any {
+  const results = brief.results.map((r: any, i: number) =>
+    Array.isArray(r.results) && r.action === 'searched'
+      ? {
+          ...r,
+          results: r.results.map((hit: any, j: number) => {
+            const full = structured?.results[i]?.results[j] ?? {};
+            for (const key of BOOKKEEPING) if (key in hit) throw new Error(`the text block shows ${key} unasked`);
+            return { ...HIT_DEFAULTS, ...Object.fromEntries(BOOKKEEPING.map((k) => [k, full[k]])), ...hit };
+          }),
+        }
+      : r,
+  );
+  return { ...brief, namespace: `agent:${brief.agent_id}`, failed: brief.failed ?? 0, skipped: brief.skipped ?? 0, validate_only: brief.validate_only ?? false, results };
+}
