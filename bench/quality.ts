@@ -66,7 +66,7 @@ export interface QualityReport {
 /** `<repository>/../shared/data/locomo-dev.jsonl`, from bench/ (tsx, vitest) or dist/bench/ (npm run). */
 export const DEFAULT_DATA = join(repositoryRoot(), '..', 'shared', 'data', 'locomo-dev.jsonl');
 
-function repositoryRoot(): string {
+export function repositoryRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
   return dir;

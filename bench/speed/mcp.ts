@@ -2,7 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { spawn } from 'node:child_process';
-import { peakRss } from './stats.js';
+import { currentRss, peakRss } from './stats.js';
 
 /** A connected MCP client and what the bench needs to know about its server. */
 export interface Connection {
@@ -11,6 +11,8 @@ export interface Connection {
   startupMs: number;
   /** The server's peak RSS so far, in bytes (VmHWM of the child, or of this process in-process). */
   peakRss(): number | undefined;
+  /** The server's resident set now, in bytes (VmRSS). */
+  rss(): number | undefined;
   /** The server's stderr so far (last 20 kB), to show when something fails. */
   stderr(): string;
   /** Idempotent: safe in a `finally` after a normal close. */
@@ -77,6 +79,7 @@ export async function connectStdio(script: string, env: Record<string, string>):
     client,
     startupMs,
     peakRss: () => (pid === null ? undefined : peakRss(pid)),
+    rss: () => (pid === null ? undefined : currentRss(pid)),
     stderr: () => err,
     // Ends the child's stdin and waits for it to exit (the SDK escalates to signals after 2 s).
     close: once(() => client.close()),

@@ -12,7 +12,7 @@ import type { Emit, Log, Mode, Transport, Workload } from './cases.js';
 import { type BenchQuery, memoryAt } from './corpus.js';
 import { type Connection, callTool, childEnv, connectClient, connectStdio, once, runNode } from './mcp.js';
 import { ingestSeries, type RunQueries, searchSeries, spread, writeSeries } from './series.js';
-import { MiB, bytesOnDisk, latency, peakRss, resetPeakRss, round } from './stats.js';
+import { MiB, bytesOnDisk, currentRss, latency, peakRss, resetPeakRss, round } from './stats.js';
 
 export interface MemlaneOptions {
   transport: Transport;
@@ -143,14 +143,16 @@ export async function benchMemlane(w: Workload, opts: MemlaneOptions, emit: Emit
   }
 }
 
-function toItem(i: number, seed: number) {
+/** Memory `i` of the seeded corpus as a `batch_remember` item. */
+export function toItem(i: number, seed: number) {
   const m = memoryAt(seed, i);
   return { content: m.content, type: m.type, tags: m.tags, importance: m.importance, metadata: m.metadata };
 }
 
 const failures = (res: { results: ItemResult[] }) => res.results.filter((r) => r.status !== 'ok').length;
 
-function searcher(conn: Connection, mode: Mode): RunQueries {
+/** Single or batched `batch_search` calls in one mode, `limit` 10: the ranked ids per query. */
+export function searcher(conn: Connection, mode: Mode): RunQueries {
   return async (queries: BenchQuery[]) => {
     const res = (await callTool(conn, 'batch_search', { queries: queries.map((q) => ({ query: q.query, mode, limit: 10 })) })) as {
       results: Array<{ status: string; results?: Array<{ id: string }> }>;
@@ -186,6 +188,7 @@ async function inProcess(env: Record<string, string>): Promise<() => Promise<Con
       client,
       startupMs,
       peakRss: () => peakRss('self'),
+      rss: () => currentRss('self'),
       stderr: () => '(in-process: see this process’s stderr)',
       close: once(async () => {
         await client.close();

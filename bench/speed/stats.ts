@@ -55,6 +55,16 @@ export function peakRss(pid: number | 'self'): number | undefined {
   }
 }
 
+/** Resident set now (VmRSS) of a live process, in bytes, from /proc (Linux); undefined where /proc is not there. */
+export function currentRss(pid: number | 'self'): number | undefined {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/mu.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Resets this process's VmHWM to its current RSS (Linux `clear_refs` 5), so the
  * in-process mode reports each size's own peak. Returns false where that is

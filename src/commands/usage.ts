@@ -42,7 +42,8 @@ configuration (environment; README.md "Configuration" says more):
   MEMLANE_EMBED_MODEL, MEMLANE_EMBED_DIM
   MEMLANE_MODEL_DIR                 transformers: a local model folder (nothing fetched)
   MEMLANE_EMBED_DTYPE, MEMLANE_EMBED_THREADS, MEMLANE_EMBED_PRELOAD
-  HF_ENDPOINT, HF_TOKEN, HTTPS_PROXY  transformers: where the model is downloaded from
+  HF_ENDPOINT, HF_TOKEN             transformers: where the model is downloaded from
+  HTTPS_PROXY, HTTP_PROXY, NO_PROXY  transformers: the proxy downloads go through
   MEMLANE_AGENT                     stdio's open local agent (default)
   MEMLANE_SESSION_TOKEN             stdio's session token
   MEMLANE_REQUIRE_TOKEN             1: no open local default

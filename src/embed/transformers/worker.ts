@@ -64,7 +64,16 @@ async function load(req: LoadRequest): Promise<Loaded> {
     dtype: req.dtype,
     subfolder,
     model_file_name: 'model',
-    session_options: { intraOpNumThreads: req.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' },
+    session_options: {
+      intraOpNumThreads: req.threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      // ONNX Runtime's threads spin between (and after) inferences by default. On a machine whose
+      // cores are also busy with the client, LanceDB or other work, a spinning thread waits for a
+      // descheduled one: measured here (2 cores, load ~6), 2 spinning threads embedded 35–60 texts/s
+      // for 10 s of CPU, 2 threads that sleep instead 80–110/s for 6.6 s (bench/RESULTS.md).
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+    },
   });
   const probe = await run({ tokenizer, model, req, dim: 0 }, ['memlane']);
   return { tokenizer, model, req, dim: probe.dim };

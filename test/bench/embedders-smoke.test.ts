@@ -1,0 +1,71 @@
+/**
+ * Smoke test of the embedders bench (bench/embedders.ts, issue 12 point 4): the
+ * built bench compares local and transformers (the real all-MiniLM-L6-v2 of
+ * `npm run model:test`) end to end at N = 100 over stdio, and prints
+ * well-formed JSON lines with every case, the ratios and the targets. Timing
+ * is never asserted here: the numbers belong in bench/RESULTS.md.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { testModelDir } from '../helpers/test-model.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BENCH = join(ROOT, 'dist', 'bench', 'embedders.js');
+const N = 100;
+
+function runBench(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BENCH, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+type Line = Record<string, any>;
+
+describe('embedders bench smoke', () => {
+  it('compares local and transformers at N = 100 through MCP and alone, with ratios and the issue 12 targets', { timeout: 120_000 }, async () => {
+    expect(existsSync(BENCH), `${BENCH} is missing: npm test builds it first`).toBe(true);
+    const res = await runBench(['--n', String(N), '--queries', '4', '--passages', '20', '--loads', '1'], { MEMLANE_MODEL_DIR: await testModelDir() });
+    expect(res.code, res.stderr.slice(-4000)).toBe(0);
+
+    const lines: Line[] = res.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Line);
+    const run = lines[0]!.run;
+    for (const l of lines) expect(l).toMatchObject({ bench: 'memlane-embedders', run });
+    expect(lines[0]!.case).toBe('machine');
+    expect(lines[0]!.packages['@huggingface/transformers']).toMatch(/^\d+\.\d+/);
+    expect(res.stdout).toContain('issue 12 targets');
+
+    for (const embedder of ['local', 'transformers']) {
+      const probe = lines.find((l) => l.case === 'probe' && l.embedder === embedder)!;
+      expect(probe.provider).toBe(embedder);
+      expect(probe.query_ms.calls).toBe(4);
+      expect(probe.passages.per_s).toBeGreaterThan(0);
+      expect(probe.rss_after_mb).toBeGreaterThan(0);
+      const server = lines.find((l) => l.case === 'server' && l.embedder === embedder)!;
+      expect(server.ingest).toMatchObject({ items: N, batch: 100, errors: 0 });
+      expect(server.search.map((s: Line) => s.mode)).toEqual(['hybrid', 'vector']);
+      for (const s of server.search) {
+        expect(s.errors).toBe(0);
+        expect(s.call_ms.calls).toBe(4);
+      }
+      expect(server.rss_mb.serving).toBeGreaterThan(0);
+    }
+    expect(lines.find((l) => l.case === 'probe' && l.embedder === 'local')!.load_ms).toBeNull();
+    expect(lines.find((l) => l.case === 'probe' && l.embedder === 'transformers')!.load_ms).toBeGreaterThan(0);
+    const ratios = lines.filter((l) => l.case === 'ratio');
+    for (const metric of ['ingest_per_s', 'search_hybrid_p50_ms', 'query_embed_p50_ms', 'serving_rss_mb']) {
+      expect(ratios.find((r) => r.metric === metric)?.ratio, metric).toBeGreaterThan(0);
+    }
+    const targets = lines.filter((l) => l.case === 'target');
+    expect(targets.map((t) => t.target)).toEqual(['ingest_per_s', 'query_embed_p50_ms', 'load_ms', 'rss_added_mb']);
+    for (const t of targets) expect(typeof t.met).toBe('boolean');
+  });
+});
