@@ -34,7 +34,9 @@ async function writer(m: McpChild, tag: string, salt: string): Promise<{ content
       const call = next++;
       if (call >= CALLS) return;
       const memories = Array.from({ length: PER_CALL }, (_, i) => ({ content: `writer ${tag} call ${call} item ${i} salt ${salt}: the ${tag}${call}x${i} lamp` }));
-      const out = await m.ok('batch_remember', { memories });
+      // The longest deadline a call may ask: on a loaded 2-core machine a call on s3+ddb can queue behind
+      // the other writer's lease for more than the default 30 s (a TIMEOUT writes nothing, but this test wants every item).
+      const out = await m.ok('batch_remember', { memories, options: { timeout_ms: 60_000 } });
       out.results.forEach((r: Result, i: number) => {
         contents[call * PER_CALL + i] = memories[i]!.content;
         results[call * PER_CALL + i] = r;
@@ -56,7 +58,7 @@ export const writersSuite = (name: BackendName) =>
     beforeAll(() => assertBuilt());
     afterEach(async () => cleanup());
 
-    it('2 processes × 50 concurrent batch_remember calls × 20 items: 2000 rows, every acknowledged item present once', { timeout: 240_000 }, async () => {
+    it('2 processes × 50 concurrent batch_remember calls × 20 items: 2000 rows, every acknowledged item present once', { timeout: 400_000 }, async () => {
       // Background maintenance on (through the maintenance lease), as a team's servers run: each process
       // catches up on the other's writes by reading past fragments, which compaction keeps few.
       const env = envOf(await backend(name).fresh(), { MEMLANE_MAINTENANCE_INTERVAL_MS: '1000' });
