@@ -84,7 +84,7 @@ export class Bm25Index {
     for (const term of new Set(terms)) {
       const p = this.postings.get(term);
       if (!p || p.df <= 0) continue;
-      const idf = Math.log(1 + (this.docs - p.df + 0.5) / (p.df + 0.5));
+      const idf = this.idf(p.df);
       const { slots, tfs } = p;
       for (let i = 0; i < p.length; i++) {
         const slot = slots[i]!;
@@ -119,11 +119,13 @@ export class Bm25Index {
    */
   idfMass(terms: readonly string[]): number {
     let mass = 0;
-    for (const term of new Set(terms)) {
-      const df = Math.max(0, this.postings.get(term)?.df ?? 0);
-      mass += Math.log(1 + (Math.max(this.docs, 0) - df + 0.5) / (df + 0.5));
-    }
+    for (const term of new Set(terms)) mass += this.idf(Math.max(0, this.postings.get(term)?.df ?? 0));
     return mass;
+  }
+
+  /** LanceDB's idf of a term that `df` live documents hold. */
+  private idf(df: number): number {
+    return Math.log(1 + (Math.max(this.docs, 0) - df + 0.5) / (df + 0.5));
   }
 
   /** Live documents and distinct terms (for stats and tests). */
