@@ -20,26 +20,15 @@ export class EmbedderMismatchError extends Error {
  */
 export function prepareLocalDir(dir: string): void {
   const target = resolve(dir);
-  const { root } = parse(target);
-  let current = root;
-  for (const part of relative(root, target).split(sep).filter(Boolean)) {
-    current = join(current, part);
-    const stat = statOrUndefined(current, target);
-    if (stat) {
-      if (!stat.isDirectory()) {
-        throw new StoreOpenError(
-          current === target ? `the database path ${target} is a file, not a directory` : `cannot use the database path ${target}: ${current} is a file, not a directory`,
-        );
-      }
-      continue;
-    }
+  walk(target, (current) => {
     try {
       mkdirSync(current);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && statOrUndefined(current, target)?.isDirectory()) continue;
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && statOrUndefined(current, target)?.isDirectory()) return true;
       throw new StoreOpenError(`cannot create the database directory ${target}: ${reason(err)}${current === target ? '' : ` (at ${current})`}`);
     }
-  }
+    return true;
+  });
   try {
     accessSync(target, constants.R_OK | constants.W_OK | constants.X_OK);
   } catch (err) {
@@ -52,13 +41,24 @@ export function prepareLocalDir(dir: string): void {
  * commands); a file in the way is the same one line as for prepareLocalDir.
  */
 export function localDirExists(dir: string): boolean {
-  const target = resolve(dir);
+  return walk(resolve(dir), () => false);
+}
+
+/**
+ * Walks `target` from the root one part at a time: a file in the way is one
+ * line naming it; at a missing part `missing` either makes it (true: go on)
+ * or stops the walk (false). True when the whole path is a directory.
+ */
+function walk(target: string, missing: (current: string) => boolean): boolean {
   const { root } = parse(target);
   let current = root;
   for (const part of relative(root, target).split(sep).filter(Boolean)) {
     current = join(current, part);
     const stat = statOrUndefined(current, target);
-    if (!stat) return false;
+    if (!stat) {
+      if (!missing(current)) return false;
+      continue;
+    }
     if (!stat.isDirectory()) {
       throw new StoreOpenError(
         current === target ? `the database path ${target} is a file, not a directory` : `cannot use the database path ${target}: ${current} is a file, not a directory`,
