@@ -101,32 +101,27 @@ export type Nav = 'agents' | 'sessions' | undefined;
 /** A whole page: header with navigation and sign-out, the action's message, the body. */
 export function page(ctx: PageContext, title: string, nav: Nav, body: Html): Html {
   const link = (to: string, label: string, key: Nav) => html`<a href="${to}"${key === nav ? html` aria-current="page"` : ''}>${label}</a>`;
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="same-origin">
-<title>${title} · memlane inspector</title>
-<style nonce="${ctx.nonce}">${STYLE}</style>
-</head>
-<body>
-<header><div class="bar">
-<span class="brand">memlane inspector</span>
+  return documentOf(
+    ctx.nonce,
+    title,
+    html`<span class="brand">memlane inspector</span>
 ${link('/ui/', 'Agents', 'agents')}
 ${link('/ui/sessions', 'Sessions', 'sessions')}
-<form method="post" action="/ui/logout"><input type="hidden" name="csrf" value="${ctx.csrf}"><button type="submit">Sign out</button></form>
-</div></header>
-<main>
+<form method="post" action="/ui/logout"><input type="hidden" name="csrf" value="${ctx.csrf}"><button type="submit">Sign out</button></form>`,
+    html`
 ${ctx.flash ? html`<div class="flash ${ctx.flash.ok ? 'ok' : 'bad'}" role="status">${ctx.flash.text}</div>` : ''}
 ${body}
-</main>
-</body>
-</html>`;
+`,
+  );
 }
 
 /** A page for someone not signed in (or refused): no navigation, nothing of the database. */
 export function barePage(nonce: string, title: string, body: Html): Html {
+  return documentOf(nonce, title, html`<span class="brand">memlane inspector</span>`, body);
+}
+
+/** The HTML document every page shares: head, stylesheet, the header bar's contents, main. */
+function documentOf(nonce: string, title: string, bar: Html, main: Html): Html {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -137,8 +132,8 @@ export function barePage(nonce: string, title: string, body: Html): Html {
 <style nonce="${nonce}">${STYLE}</style>
 </head>
 <body>
-<header><div class="bar"><span class="brand">memlane inspector</span></div></header>
-<main>${body}</main>
+<header><div class="bar">${bar}</div></header>
+<main>${main}</main>
 </body>
 </html>`;
 }
