@@ -5,35 +5,20 @@
  * well-formed JSON lines with every case, the ratios and the targets. Timing
  * is never asserted here: the numbers belong in bench/RESULTS.md.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { benchScript, runBench } from './_run.js';
 import { testModelDir } from '../helpers/test-model.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BENCH = join(ROOT, 'dist', 'bench', 'embedders.js');
+const BENCH = benchScript('embedders');
 const N = 100;
-
-function runBench(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BENCH, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 type Line = Record<string, any>;
 
 describe('embedders bench smoke', () => {
   it('compares local and transformers at N = 100 through MCP and alone, with ratios and the issue 12 targets', { timeout: 120_000 }, async () => {
     expect(existsSync(BENCH), `${BENCH} is missing: npm test builds it first`).toBe(true);
-    const res = await runBench(['--n', String(N), '--queries', '4', '--passages', '20', '--loads', '1'], { MEMLANE_MODEL_DIR: await testModelDir() });
+    const res = await runBench(BENCH, ['--n', String(N), '--queries', '4', '--passages', '20', '--loads', '1'], { MEMLANE_MODEL_DIR: await testModelDir() });
     expect(res.code, res.stderr.slice(-4000)).toBe(0);
 
     const lines: Line[] = res.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Line);

@@ -4,35 +4,20 @@
  * prints well-formed JSON lines with every expected case and hit@10 in [0, 1].
  * Timing is never asserted here: the numbers belong in bench/RESULTS.md.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { benchScript, runBench } from './_run.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BENCH = join(ROOT, 'dist', 'bench', 'speed.js');
+const BENCH = benchScript('speed');
 const N = 200;
 const MODES = ['vector', 'text', 'hybrid'];
-
-function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BENCH, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 type Line = Record<string, any>;
 
 describe('speed bench smoke', () => {
   it('runs at N = 200 over stdio with peers and emits one well-formed JSON line per case', { timeout: 180_000 }, async () => {
     expect(existsSync(BENCH), `${BENCH} is missing: npm test builds it first`).toBe(true);
-    const res = await runBench([
+    const res = await runBench(BENCH, [
       '--sizes', String(N), '--peers', '--queries', '6', '--batched', '2', '--fresh', '3', '--warmup', '1',
       '--updates', '20', '--deletes', '20', '--gets', '2', '--startups', '1',
     ]);
