@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { openApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createServer } from '../../src/server.js';
+import { prepareMoto } from '../moto.js';
 import { memoryAt, querySets } from './corpus.js';
 
 export type StoreName = 'local' | 's3' | 's3+ddb';
@@ -158,29 +159,7 @@ async function startMoto(root: string): Promise<{ child: ChildProcess; port: num
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
-  const { DynamoDBClient, CreateTableCommand } = await import('@aws-sdk/client-dynamodb');
-  const aws = { endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } };
-  const s3 = new S3Client({ ...aws, forcePathStyle: true });
-  await s3.send(new CreateBucketCommand({ Bucket: 'memlane-bench' }));
-  s3.destroy();
-  const ddb = new DynamoDBClient(aws);
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: 'memlane-bench-commits',
-      AttributeDefinitions: [
-        { AttributeName: 'base_uri', AttributeType: 'S' },
-        { AttributeName: 'version', AttributeType: 'N' },
-      ],
-      KeySchema: [
-        { AttributeName: 'base_uri', KeyType: 'HASH' },
-        { AttributeName: 'version', KeyType: 'RANGE' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  ddb.destroy();
+  await prepareMoto(port, 'memlane-bench', 'memlane-bench-commits', 'bench');
   return { child, port };
 }
 

@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { prepareMoto } from '../../bench/moto.js';
 
 export interface Emulators {
   /** moto: S3 and DynamoDB at http://127.0.0.1:<port>. */
@@ -76,29 +77,7 @@ export default async function setup({ provide }: { provide: (key: 'emulators', v
 
 /** The bucket on moto, the DynamoDB commit table, the container on Azurite. */
 async function prepare(e: Emulators): Promise<void> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
-  const { DynamoDBClient, CreateTableCommand } = await import('@aws-sdk/client-dynamodb');
-  const aws = { endpoint: `http://127.0.0.1:${e.moto}`, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-  const s3 = new S3Client({ ...aws, forcePathStyle: true });
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  s3.destroy();
-  const ddb = new DynamoDBClient(aws);
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: DDB_TABLE,
-      AttributeDefinitions: [
-        { AttributeName: 'base_uri', AttributeType: 'S' },
-        { AttributeName: 'version', AttributeType: 'N' },
-      ],
-      KeySchema: [
-        { AttributeName: 'base_uri', KeyType: 'HASH' },
-        { AttributeName: 'version', KeyType: 'RANGE' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  ddb.destroy();
+  await prepareMoto(e.moto, BUCKET, DDB_TABLE, 'test');
   const { ensureAzureContainer } = await import('../../src/store/backends/azure.js');
   const { StorageSettings } = await import('../../src/store/backends/options.js');
   await ensureAzureContainer(new StorageSettings(azureOptions(e.azurite), {}), BUCKET);

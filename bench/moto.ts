@@ -1,0 +1,31 @@
+/**
+ * What memlane's s3:// and s3+ddb:// stores need on a fresh moto server (the
+ * S3 + DynamoDB emulator the storage tests and `npm run bench -- --store` start):
+ * a bucket, and the DynamoDB table LanceDB commits through (hash key
+ * `base_uri`, range key `version`), which an operator would create.
+ */
+export async function prepareMoto(port: number, bucket: string, table: string, key: string): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
+  const { DynamoDBClient, CreateTableCommand } = await import('@aws-sdk/client-dynamodb');
+  const aws = { endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: key, secretAccessKey: key } };
+  const s3 = new S3Client({ ...aws, forcePathStyle: true });
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  s3.destroy();
+  const ddb = new DynamoDBClient(aws);
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: table,
+      AttributeDefinitions: [
+        { AttributeName: 'base_uri', AttributeType: 'S' },
+        { AttributeName: 'version', AttributeType: 'N' },
+      ],
+      KeySchema: [
+        { AttributeName: 'base_uri', KeyType: 'HASH' },
+        { AttributeName: 'version', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  ddb.destroy();
+}
