@@ -28,9 +28,8 @@ import { parseArgs } from 'node:util';
 import { type App, openApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createServer } from '../src/server.js';
-import { queryTerms } from '../src/store/replica/analyzer.js';
 import { RECOMMENDED_MIN_SCORE } from '../src/store/search.js';
-import { analyze } from '../src/store/replica/analyzer.js';
+import { analyze, queryTerms } from '../src/store/replica/analyzer.js';
 import { machine } from './machine.js';
 import { callerOf, testModelDir, type Call } from './quality.js';
 import { memoryAt } from './speed/corpus.js';
@@ -183,17 +182,17 @@ function score(m: ModeReport, q: FactQuery, hits: Array<{ id: string; score: num
     const rank = top10.findIndex((h) => relevant.has(h.id));
     if (rank >= 0) m.mrr += 1 / (rank + 1);
   }
+  const words = hits.map((h) => heldWords(q.query, h.text));
   let seenNone = false;
   let inverted = false;
-  for (const h of top10) {
-    const { held, of } = heldWords(q.query, h.text);
+  for (const { held } of words.slice(0, 10)) {
     if (held === 0) seenNone = true;
     else if (seenNone) inverted = true;
   }
   if (inverted) m.inversions++;
   if (mode === 'vector') return;
-  for (const h of hits) {
-    const { held, of } = heldWords(q.query, h.text);
+  for (const [i, h] of hits.entries()) {
+    const { held, of } = words[i]!;
     if (of > 0 && held === of) {
       m.lowestAllWords = Math.min(m.lowestAllWords, h.score);
       if (h.score < 0.5) m.allWordsBelowHalf++;
