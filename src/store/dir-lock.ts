@@ -1,27 +1,33 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import { StorageError, TimeoutError } from '../errors.js';
 import { log } from '../log.js';
 import type { CrossProcessLock, HeldLock } from './lock.js';
 
 /**
  * The cross-process writer lock of a local database directory: a lock
- * directory made by proper-lockfile (mkdir is atomic, its mtime is the
- * heartbeat), with an `owner` file inside naming the holder.
+ * directory with an `owner` file inside naming the holder, its mtime the
+ * heartbeat.
+ *
+ * Taking it is one atomic step: the owner file is written into a private
+ * staging directory, which is then renamed to the lock's name (rename fails
+ * when a lock directory with an owner is there). So there is never a lock
+ * without its owner: a holder killed between making the directory and
+ * writing its owner file (proper-lockfile's mkdir, then a write, as before)
+ * left a lock nobody could judge, which every later process waited out for
+ * the whole staleness timeout (test/durability/kill9.test.ts caught it).
  *
  * Why the owner file: a holder killed with SIGKILL leaves the directory
- * behind. proper-lockfile would wait for its staleness timeout and then fail
- * to `rmdir` a non-empty directory (ENOTEMPTY) — for ever. With the holder's
- * pid, its process start time and host recorded, a lock whose holder no
- * longer runs on this machine is cleared at once, and one whose pid now
- * belongs to an unrelated process (pid reuse) is recognised by the start
- * time. A holder on another machine (a network file system) can only be
- * judged by the heartbeat: its lock is cleared once the mtime is older than
- * STALE_MS. A live holder on this machine is never robbed, however slow its
- * heartbeat: a process whose event loop stalls keeps its lock.
+ * behind. With the holder's pid, its process start time and host recorded,
+ * a lock whose holder no longer runs on this machine is cleared at once, and
+ * one whose pid now belongs to an unrelated process (pid reuse) is
+ * recognised by the start time. A holder on another machine (a network file
+ * system) can only be judged by the heartbeat: its lock is cleared once the
+ * mtime is older than STALE_MS. A live holder on this machine is never
+ * robbed, however slow its heartbeat: a process whose event loop stalls
+ * keeps its lock.
  *
  * Each acquisition writes a fresh nonce into the owner file; `assertHeld`
  * (called right before every commit) re-reads it, so a holder whose lock was
@@ -31,6 +37,7 @@ import type { CrossProcessLock, HeldLock } from './lock.js';
 export const STALE_MS = 10_000;
 const HEARTBEAT_MS = 2_000;
 const HOST = hostname();
+const LOCK_NAME = 'memlane-write.lock';
 const OWN_START = processStartTime(process.pid);
 
 interface Owner {
@@ -41,58 +48,96 @@ interface Owner {
   nonce: string;
 }
 
+interface LockState {
+  compromised: string | undefined;
+}
+
 export class DirectoryLock implements CrossProcessLock {
-  private readonly target: string;
+  private readonly dir: string;
   private readonly lockDir: string;
+  private swept = false;
 
   constructor(dir: string) {
-    this.target = join(dir, 'memlane-write');
-    this.lockDir = `${this.target}.lock`;
+    this.dir = dir;
+    this.lockDir = join(dir, LOCK_NAME);
   }
 
   async acquire(deadlineAt: number): Promise<HeldLock> {
+    if (!this.swept) {
+      this.swept = true;
+      this.sweepLeftovers();
+    }
     let delay = 5;
     for (;;) {
-      let release: () => Promise<void>;
-      const state = { compromised: undefined as string | undefined };
-      try {
-        release = await lockfile.lock(this.target, {
-          realpath: false,
-          stale: STALE_MS,
-          update: HEARTBEAT_MS,
-          retries: 0,
-          onCompromised: (err) => {
-            state.compromised = err.message;
-            log.warn(`write lock compromised (${err.message}); this process stops writing until it holds the lock again`);
-          },
-        });
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        // ELOCKED: held. ENOTEMPTY/EEXIST: proper-lockfile found it stale and could not
-        // remove it (our owner file is inside). Either way: is its holder gone?
-        if (code !== 'ELOCKED' && code !== 'ENOTEMPTY' && code !== 'EEXIST') {
-          throw new StorageError(`cannot take the write lock ${this.lockDir}: ${(err as Error).message}`, { cause: err });
-        }
-        if (this.clearIfAbandoned()) continue;
-        const now = Date.now();
-        if (now >= deadlineAt) throw new TimeoutError(`timed out waiting for the write lock (${this.describeHolder()})`);
-        await sleep(Math.min(delay, deadlineAt - now));
-        delay = Math.min(delay * 2, 100);
-        continue;
-      }
       const owner: Owner = { pid: process.pid, host: HOST, start: OWN_START, nonce: randomBytes(12).toString('hex') };
-      try {
-        writeFileSync(join(this.lockDir, 'owner'), JSON.stringify(owner));
-      } catch (err) {
-        await release().catch(() => undefined);
-        throw new StorageError(`cannot write the write lock's owner file: ${(err as Error).message}`, { cause: err });
-      }
-      return this.held(owner, release, state);
+      if (this.tryTake(owner)) return this.held(owner);
+      if (this.clearIfAbandoned()) continue;
+      const now = Date.now();
+      if (now >= deadlineAt) throw new TimeoutError(`timed out waiting for the write lock (${this.describeHolder()})`);
+      await sleep(Math.min(delay, deadlineAt - now));
+      delay = Math.min(delay * 2, 100);
     }
   }
 
-  private held(owner: Owner, release: () => Promise<void>, state: { compromised: string | undefined }): HeldLock {
-    const ownerFile = join(this.lockDir, 'owner');
+  /** One attempt: the owner file staged, then renamed into place; false when another holds the lock. */
+  private tryTake(owner: Owner): boolean {
+    const staging = `${this.lockDir}.new-${owner.pid}-${owner.nonce}`;
+    try {
+      mkdirSync(staging);
+      writeFileSync(join(staging, 'owner'), JSON.stringify(owner));
+    } catch (err) {
+      rmSync(staging, { recursive: true, force: true });
+      throw new StorageError(`cannot take the write lock ${this.lockDir}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      // Atomic. It also replaces an empty directory (an ownerless lock of an older memlane, which
+      // wrote its owner file just after making it): if that holder is still running, its owner
+      // file overwrites ours and our assertHeld refuses the commit, so nothing is written twice.
+      renameSync(staging, this.lockDir);
+      return true;
+    } catch (err) {
+      rmSync(staging, { recursive: true, force: true });
+      const code = (err as NodeJS.ErrnoException).code;
+      // ENOTEMPTY/EEXIST: held. EPERM/EACCES: what Windows says for the same, where the lock exists.
+      if (code === 'ENOTEMPTY' || code === 'EEXIST' || ((code === 'EPERM' || code === 'EACCES') && existsSync(this.lockDir))) return false;
+      throw new StorageError(`cannot take the write lock ${this.lockDir}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /**
+   * Staging directories and tombs that a process killed mid-step left beside
+   * the lock (their names carry its pid): removed once that process is gone.
+   */
+  private sweepLeftovers(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const m = /^memlane-write\.lock\.(?:new|stale|released)-(\d+)-/.exec(name);
+      if (m && Number(m[1]) !== process.pid && !pidRuns(Number(m[1]))) rmSync(join(this.dir, name), { recursive: true, force: true });
+    }
+  }
+
+  private held(owner: Owner): HeldLock {
+    const state: LockState = { compromised: undefined };
+    // The heartbeat: the lock's mtime, touched while the owner file is still ours.
+    const heartbeat = setInterval(() => {
+      if (readOwner(this.lockDir)?.nonce !== owner.nonce) {
+        this.lost(state, 'another process took it over');
+        clearInterval(heartbeat);
+        return;
+      }
+      try {
+        const now = new Date();
+        utimesSync(this.lockDir, now, now);
+      } catch (err) {
+        this.lost(state, `its heartbeat failed: ${(err as Error).message}`);
+      }
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
     return {
       assertHeld: () => {
         if (state.compromised !== undefined) throw new StorageError(`the write lock was lost (${state.compromised}); nothing was written`);
@@ -103,16 +148,44 @@ export class DirectoryLock implements CrossProcessLock {
         }
       },
       release: async () => {
+        clearInterval(heartbeat);
         // Only remove what is still ours: after a takeover the directory is someone else's.
-        const ours = readOwner(this.lockDir)?.nonce === owner.nonce;
-        if (ours) rmSync(ownerFile, { force: true });
-        if (state.compromised === undefined) {
-          await release().catch((err: Error) => log.warn(`releasing the write lock failed: ${err.message}`));
-        } else if (ours) {
-          rmSync(this.lockDir, { recursive: true, force: true });
-        }
+        if (readOwner(this.lockDir)?.nonce !== owner.nonce) return;
+        this.removeIfStill(owner.nonce, `released-${process.pid}`);
       },
     };
+  }
+
+  private lost(state: LockState, why: string): void {
+    if (state.compromised !== undefined) return;
+    state.compromised = why;
+    log.warn(`write lock compromised (${why}); this process stops writing until it holds the lock again`);
+  }
+
+  /**
+   * Moves the lock directory aside (atomic: one process wins) and removes it
+   * if it is still the one with this nonce (null: no owner file); otherwise
+   * someone acquired it in between, and it is put back.
+   */
+  private removeIfStill(nonce: string | null, tag: string): boolean {
+    const tomb = `${this.lockDir}.${tag}-${Date.now()}-${randomBytes(3).toString('hex')}`;
+    try {
+      renameSync(this.lockDir, tomb);
+    } catch {
+      return false; // gone already, or another process moved it first
+    }
+    if ((readOwner(tomb)?.nonce ?? null) !== nonce) {
+      try {
+        renameSync(tomb, this.lockDir);
+      } catch {
+        // A new lock is there already: the one moved aside is no longer anyone's to hold
+        // (its holder's assertHeld now fails, so it writes nothing).
+        rmSync(tomb, { recursive: true, force: true });
+      }
+      return false;
+    }
+    rmSync(tomb, { recursive: true, force: true });
+    return true;
   }
 
   /**
@@ -131,23 +204,7 @@ export class DirectoryLock implements CrossProcessLock {
       why = owner ? `its holder on ${owner.host} sent no heartbeat for ${STALE_MS / 1000} s` : `it has no owner and no heartbeat for ${STALE_MS / 1000} s`;
     }
     if (why === undefined) return false;
-    const tomb = `${this.lockDir}.stale-${process.pid}-${Date.now()}-${randomBytes(3).toString('hex')}`;
-    try {
-      renameSync(this.lockDir, tomb);
-    } catch {
-      return false; // gone already, or another process moved it first
-    }
-    const moved = readOwner(tomb);
-    if ((moved?.nonce ?? null) !== (owner?.nonce ?? null)) {
-      // Someone else acquired it between our look and the rename: give it back.
-      try {
-        renameSync(tomb, this.lockDir);
-      } catch {
-        rmSync(tomb, { recursive: true, force: true });
-      }
-      return false;
-    }
-    rmSync(tomb, { recursive: true, force: true });
+    if (!this.removeIfStill(owner?.nonce ?? null, `stale-${process.pid}`)) return false;
     log.warn(`cleared a write lock: ${why}`);
     return true;
   }
@@ -181,13 +238,19 @@ function mtimeAge(path: string): number {
 /** Whether the recorded holder is still the same running process. */
 function processMatches(owner: Owner): boolean {
   if (owner.pid === process.pid) return owner.start === OWN_START;
-  try {
-    process.kill(owner.pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
+  if (!pidRuns(owner.pid)) return false;
   // Alive: the same process only if it started when the holder did (where we can tell).
   return owner.start === null || processStartTime(owner.pid) === owner.start;
+}
+
+/** Whether some process has this pid (EPERM: one of another user's). */
+function pidRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); null off Linux. */

@@ -79,6 +79,6 @@ export type Result = { index: number; id?: string; status: string; action?: stri
 /** Splits `arr` into chunks of `n`. */
 export const chunks = <T>(arr: readonly T[], n: number): T[][] => Array.from({ length: Math.ceil(arr.length / n) }, (_, i) => arr.slice(i * n, i * n + n));
 
-/** The write lock directory proper-lockfile makes beside the tables (src/store/lock.ts). */
+/** The write lock directory beside the tables (src/store/dir-lock.ts). */
 export const writeLockDir = (dir: string): string => join(dir, 'memlane-write.lock');
 export const writeLockLeft = (dir: string): boolean => existsSync(writeLockDir(dir));

@@ -175,7 +175,7 @@ describe('kill -9 during batch_remember streams', () => {
     utimesSync(writeLockDir(dir), future, future);
     const next = await startMcp(env);
     const w = await next.ok('batch_remember', { memories: [{ content: 'the first write after a crash' }] });
-    expect(w.results[0]).toMatchObject({ status: 'ok', action: 'created' });
+    expect(w.results[0], `${JSON.stringify(w.results[0])}\n${next.stderr()}`).toMatchObject({ status: 'ok', action: 'created' });
     expect(next.stderr()).toMatch(/cleared a write lock: its holder, process \d+, no longer runs/);
   });
 });

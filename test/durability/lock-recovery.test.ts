@@ -1,9 +1,9 @@
 /**
  * The cross-process write lock after a crash (issue 8): a holder killed with
  * SIGKILL leaves its lock directory behind, with an owner file inside. memlane
- * must take the lock back at once when the holder is gone, after proper-
- * lockfile's staleness timeout too (where proper-lockfile itself fails with
- * ENOTEMPTY), and when the holder's pid now belongs to an unrelated live
+ * must take the lock back at once when the holder is gone, after the
+ * staleness timeout too (where proper-lockfile, used before, failed with
+ * ENOTEMPTY), when the holder died while taking it, and when the holder's pid now belongs to an unrelated live
  * process; and it must not rob a live holder, even a paused one, but wait for
  * it only until the call's deadline.
  *
@@ -11,7 +11,8 @@
  * lock code (dist/src/store/dir-lock.js), so its death is a real SIGKILL.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -95,6 +96,23 @@ describe('write lock recovery', () => {
     await killed(await holdLock(db));
     ageLock(db, 60_000);
     await writesAndReadsBack(db, true);
+  });
+
+  it('a holder killed mid-acquisition leaves no ownerless lock to wait out: an empty lock directory (as older versions could leave) is taken at once, and staging left by a dead process is swept', async () => {
+    const db = await seeded();
+    // Older memlane made the directory first and wrote its owner file next: a SIGKILL in between
+    // left an empty lock that could only go stale. Dated an hour ahead, it never does here.
+    mkdirSync(LOCK_DIR(db));
+    const future = new Date(Date.now() + 3_600_000);
+    utimesSync(LOCK_DIR(db), future, future);
+    // What a holder killed between staging its owner file and the rename leaves now.
+    const dead = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+    await new Promise((r) => dead.once('exit', r));
+    const staging = `${LOCK_DIR(db)}.new-${dead.pid}-0123456789abcdef01234567`;
+    mkdirSync(staging);
+    writeFileSync(join(staging, 'owner'), JSON.stringify({ pid: dead.pid, host: hostname(), start: null, nonce: '0123456789abcdef01234567' }));
+    await writesAndReadsBack(db, false);
+    expect(existsSync(staging), 'the dead process’s staging directory is swept').toBe(false);
   });
 
   it("a holder whose pid now belongs to an unrelated live process is recognised by its start time and cleared", async () => {
