@@ -37,6 +37,7 @@ export const DEFAULT_WAIT_MS = 120_000;
 export class WriteLock {
   private tail: Promise<unknown> = Promise.resolve();
   private current: HeldLock | undefined;
+  private holdings = 0;
 
   /** `cross` is undefined where memlane has no cross-process lock (a vouched single writer, db://). */
   constructor(private readonly cross: CrossProcessLock | undefined) {}
@@ -54,6 +55,7 @@ export class WriteLock {
       await beforeDeadline(previous.catch(() => undefined), deadlineAt, 'waiting for this process’s earlier write');
       const held = this.cross ? await this.cross.acquire(deadlineAt) : undefined;
       this.current = held ?? NO_CROSS_LOCK;
+      this.holdings++;
       try {
         return await fn();
       } finally {
@@ -63,6 +65,16 @@ export class WriteLock {
     } finally {
       leave();
     }
+  }
+
+  /**
+   * Which holding of the lock is running now (a new number each time it is
+   * taken), or undefined when no write holds it. While one holding lasts, no
+   * other memlane process can commit a row change, so a table version checked
+   * during it stays good for the rest of it (see ReplicaSet.fresh).
+   */
+  get holding(): number | undefined {
+    return this.current ? this.holdings : undefined;
   }
 
   /** Resolves once every write this process has queued so far has finished (or given up). */

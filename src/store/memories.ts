@@ -69,7 +69,7 @@ export class MemoryStore {
    */
   async replicaFor(namespace: string): Promise<AgentReplica | undefined> {
     const table = await this.tableFor(namespace);
-    return table ? this.replicas().fresh(table, namespace) : undefined;
+    return table ? this.replicas().fresh(table, namespace, this.db.lock.holding) : undefined;
   }
 
   /** Starts loading the namespace's replica, so that its first search does not wait for it. */
@@ -212,7 +212,7 @@ export class MemoryStore {
     for (const m of memories) byNamespace.set(m.namespace, [...(byNamespace.get(m.namespace) ?? []), m]);
     for (const [namespace, group] of byNamespace) {
       const table = (await this.tableFor(namespace, { create: true }))!;
-      const replica = await this.replicas().fresh(table, namespace);
+      const replica = await this.replicas().fresh(table, namespace, this.db.lock.holding);
       // One more than anything in the table: see the schema's `seq`.
       const seq = replica.maxSeq + 1;
       for (const m of group) this.checkVector(m);

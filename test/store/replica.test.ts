@@ -6,7 +6,7 @@
  * process, compaction, a purge), taking the cheap path when it can.
  */
 import * as lancedb from '@lancedb/lancedb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LocalEmbedder } from '../../src/embed/local.js';
 import { analyze, queryTerms } from '../../src/store/replica/analyzer.js';
 import { vectorIndexFor } from '../../src/store/replica/vectors.js';
@@ -127,6 +127,28 @@ describe('in step with the table', () => {
     // The dedupe map caught up too: b sees a's content as stored.
     const dup = await b.ok('batch_remember', { memories: [{ content: 'THE FIRST MEMORY OF A, REWRITTEN' }] });
     expect(dup.results[0]).toMatchObject({ action: 'deduplicated', id: 'one' });
+  });
+
+  it('a write call checks the table version once while it holds the write lock, and sees the other process’s write made just before it', async () => {
+    const dir = tempDir();
+    const a = await harness({ dir });
+    const b = await harness({ dir });
+    await a.ok('batch_remember', { memories: [{ id: 'x', content: 'x marks the spot' }] });
+    expect((await b.ok('batch_get', { ids: ['x'] })).succeeded).toBe(1); // b loads its replica
+    await a.ok('batch_remember', { memories: [{ id: 'y', content: 'y is the other one' }] });
+
+    const table = (await b.app.store.tableFor('agent:default'))!;
+    const versions = vi.spyOn(table, 'version');
+    const res = await b.ok('batch_remember', { memories: [{ content: 'Y is the OTHER one' }, { content: 'z is new' }] });
+    expect(res.results[0]).toMatchObject({ action: 'deduplicated', id: 'y' }); // a's write, seen under the lock
+    expect(res.results[1].action).toBe('created');
+    // Once before the lock (what to embed) and once under it; not again for ids, hashes, write order and the commit.
+    expect(versions).toHaveBeenCalledTimes(2);
+    versions.mockRestore();
+
+    // The next call checks again: a's later write is seen.
+    await a.ok('batch_remember', { memories: [{ id: 'w', content: 'w was written by a afterwards' }] });
+    expect((await b.ok('batch_remember', { memories: [{ content: 'W was written by a afterwards' }] })).results[0]).toMatchObject({ action: 'deduplicated', id: 'w' });
   });
 
   it('a delete and a write by another process between two calls (same row count) are both seen', async () => {

@@ -37,11 +37,23 @@ export class ReplicaSet {
     private readonly namespaceWall = true,
   ) {}
 
-  /** The replica of `table`, in step with the table's latest version. */
-  async fresh(table: Table, label: string): Promise<AgentReplica> {
+  /**
+   * The replica of `table`, in step with the table's latest version.
+   *
+   * `holding` (WriteLock.holding): while this process holds the write lock,
+   * one version check per holding is enough. Other memlane processes cannot
+   * change rows until it is released, and what can still move the version
+   * meanwhile (a compaction or index update) changes no row. A write call
+   * reads the replica three or four times under the lock (ids, content
+   * hashes, write order, the commit): one check instead of four, and a native
+   * round trip that costs 0.1 ms idle and up to 10 ms on a busy machine.
+   */
+  async fresh(table: Table, label: string, holding?: number): Promise<AgentReplica> {
     const entry = this.entry(table, label);
     return entry.run(async () => {
+      if (holding !== undefined && entry.replica && entry.checkedIn === holding) return entry.replica;
       const version = await timed('version check', () => versionOf(table, label));
+      entry.checkedIn = holding;
       if (entry.replica && entry.replica.version === version) return entry.replica;
       const stage = entry.replica ? 'catch-up' : 'replica load';
       entry.replica = await timed(stage, async () =>
@@ -86,6 +98,8 @@ export class ReplicaSet {
 
 class Entry {
   replica: AgentReplica | undefined;
+  /** The write-lock holding during which the version was last checked (undefined: outside one). */
+  checkedIn: number | undefined;
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(readonly label: string) {}
