@@ -30,7 +30,7 @@ import { searchText } from './text.js';
 export function memoriesTable(rows: readonly StoredMemory[], pk: (m: StoredMemory) => string, seq: number, dim: number): Table {
   const schema = memoriesSchema(dim);
   const n = rows.length;
-  const str = (f: (m: StoredMemory) => string | null) => vectorFromArray(rows.map(f), new Utf8());
+  const str = (f: (m: StoredMemory) => string | null) => utf8Column(rows.map(f));
   const ts = (f: (m: StoredMemory) => number | null) => vectorFromArray(rows.map(f), new TimestampMillisecond());
   const flat = new Float32Array(n * dim);
   rows.forEach((m, i) => flat.set(m.vector!, i * dim));
@@ -73,6 +73,32 @@ export function memoriesTable(rows: readonly StoredMemory[], pk: (m: StoredMemor
   return new Table([new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children }))]);
 }
 
+const encoder = new TextEncoder();
+
+/**
+ * A Utf8 column straight from its strings: one buffer, offsets and a null
+ * bitmap, instead of Arrow's element-by-element builder (`vectorFromArray`
+ * took ~1.5 ms of a 100-row write's ~2 ms here, for a dozen string columns).
+ */
+function utf8Column(values: readonly (string | null)[]): Vector {
+  const n = values.length;
+  const offsets = new Int32Array(n + 1);
+  let bytes = new Uint8Array(values.reduce((sum, v) => sum + (v === null ? 0 : v.length * 3), 0));
+  const valid = new Uint8Array(Math.ceil(n / 8));
+  let at = 0;
+  let nulls = 0;
+  values.forEach((v, i) => {
+    if (v === null) nulls++;
+    else {
+      valid[i >> 3]! |= 1 << (i & 7);
+      at += encoder.encodeInto(v, bytes.subarray(at)).written;
+    }
+    offsets[i + 1] = at;
+  });
+  bytes = bytes.subarray(0, at);
+  return makeVector(makeData({ type: new Utf8(), length: n, nullCount: nulls, nullBitmap: nulls > 0 ? valid : null, valueOffsets: offsets, data: bytes }));
+}
+
 /**
  * Appends an Arrow table. Through the native table directly: LanceDB's own
  * `Table.add` first reads the table's schema from disk on every call (a
@@ -83,7 +109,8 @@ export function memoriesTable(rows: readonly StoredMemory[], pk: (m: StoredMemor
 export async function appendArrow(table: LanceTable, data: Table): Promise<{ version: number }> {
   const inner = (table as unknown as { inner?: { add(buffer: Buffer, mode: string): Promise<{ version: number }> } }).inner;
   if (!inner || typeof inner.add !== 'function') return table.add(data);
-  const buffer = Buffer.from(await RecordBatchFileWriter.writeAll(data).toUint8Array());
+  const ipc = await RecordBatchFileWriter.writeAll(data).toUint8Array();
+  const buffer = Buffer.from(ipc.buffer, ipc.byteOffset, ipc.byteLength); // a view, not a copy
   return inner.add(buffer, 'append');
 }
 
