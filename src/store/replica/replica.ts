@@ -75,7 +75,11 @@ export class AgentReplica {
   private readonly records: Array<StoredMemory | undefined> = [];
   private alive = new Uint8Array(1024);
   private readonly slotByPk = new Map<string, number>();
-  /** namespace + content hash → live slots holding it (usually one). */
+  /**
+   * Content hash → live slots holding it (usually one). Keyed by the hash
+   * alone (the row's own string, no second copy: ~10 MB at 100,000 memories);
+   * idByHash checks each slot's namespace, the wall every lookup keeps.
+   */
   private readonly byHash = new Map<string, number | number[]>();
   /** namespace + session → write order → slot. */
   private readonly bySession = new Map<string, Map<number, number>>();
@@ -150,7 +154,7 @@ export class AgentReplica {
 
   /** The oldest live memory of `namespace` whose normalised content has this hash. */
   idByHash(namespace: string, hash: string, now: number): string | undefined {
-    const entry = this.byHash.get(this.key(namespace, hash));
+    const entry = this.byHash.get(hash);
     if (entry === undefined) return undefined;
     let best: StoredMemory | undefined;
     for (const slot of typeof entry === 'number' ? [entry] : entry) {
@@ -256,7 +260,7 @@ export class AgentReplica {
     if (slot >= this.alive.length) this.alive = grown(this.alive, slot + 1);
     this.alive[slot] = 1;
     this.slotByPk.set(row.pk, slot);
-    const hk = this.key(m.namespace, m.content_hash);
+    const hk = m.content_hash;
     const held = this.byHash.get(hk);
     this.byHash.set(hk, held === undefined ? slot : typeof held === 'number' ? [held, slot] : [...held, slot]);
     const sk = this.key(m.namespace, m.session_id);
@@ -277,7 +281,7 @@ export class AgentReplica {
     this.slotByPk.delete(pk);
     this.records[slot] = undefined;
     this.alive[slot] = 0;
-    const hk = this.key(m.namespace, m.content_hash);
+    const hk = m.content_hash;
     const held = this.byHash.get(hk);
     if (typeof held === 'number') this.byHash.delete(hk);
     else if (held) {
