@@ -1,24 +1,11 @@
 import type { Table as LanceTable } from '@lancedb/lancedb';
-import {
-  Bool,
-  Field,
-  FixedSizeList,
-  Float32,
-  List,
-  RecordBatch,
-  RecordBatchFileWriter,
-  Struct,
-  Table,
-  TimestampMillisecond,
-  Utf8,
-  makeData,
-  makeVector,
-  vectorFromArray,
-  type Vector,
-} from 'apache-arrow';
+import type { FixedSizeList as FixedSizeListType, Table as ArrowTable, Vector } from 'apache-arrow';
 import type { StoredMemory } from '../model.js';
+import { arrow } from './arrow.js';
 import { memoriesSchema } from './schema.js';
 import { searchText } from './text.js';
+
+const { Bool, Field, FixedSizeList, Float32, List, RecordBatch, RecordBatchFileWriter, Struct, Table, TimestampMillisecond, Utf8, makeData, makeVector, vectorFromArray } = arrow;
 
 /**
  * Memories as an Arrow table in the memories schema, built column by column
@@ -27,14 +14,14 @@ import { searchText } from './text.js';
  * time (~10 ms of 15 on an idle machine), while the vectors here are one
  * Float32Array handed over as it is.
  */
-export function memoriesTable(rows: readonly StoredMemory[], pk: (m: StoredMemory) => string, seq: number, dim: number): Table {
+export function memoriesTable(rows: readonly StoredMemory[], pk: (m: StoredMemory) => string, seq: number, dim: number): ArrowTable {
   const schema = memoriesSchema(dim);
   const n = rows.length;
   const str = (f: (m: StoredMemory) => string | null) => utf8Column(rows.map(f));
   const ts = (f: (m: StoredMemory) => number | null) => vectorFromArray(rows.map(f), new TimestampMillisecond());
   const flat = new Float32Array(n * dim);
   rows.forEach((m, i) => flat.set(m.vector!, i * dim));
-  const vectorType = schema.fields.find((f) => f.name === 'vector')!.type as FixedSizeList;
+  const vectorType = schema.fields.find((f) => f.name === 'vector')!.type as FixedSizeListType;
   const columns: Record<string, Vector> = {
     pk: str(pk),
     id: str((m) => m.id),
@@ -106,7 +93,7 @@ function utf8Column(values: readonly (string | null)[]): Vector {
  * does not need. Falls back to `add` where the native handle is not there
  * (another LanceDB version).
  */
-export async function appendArrow(table: LanceTable, data: Table): Promise<{ version: number }> {
+export async function appendArrow(table: LanceTable, data: ArrowTable): Promise<{ version: number }> {
   const inner = (table as unknown as { inner?: { add(buffer: Buffer, mode: string): Promise<{ version: number }> } }).inner;
   if (!inner || typeof inner.add !== 'function') return table.add(data);
   const ipc = await RecordBatchFileWriter.writeAll(data).toUint8Array();

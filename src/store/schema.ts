@@ -1,16 +1,8 @@
 import { createHash } from 'node:crypto';
-import {
-  Bool,
-  Field,
-  FixedSizeList,
-  Float32,
-  Float64,
-  Int32,
-  List,
-  Schema,
-  TimestampMillisecond,
-  Utf8,
-} from 'apache-arrow';
+import { arrow } from './arrow.js';
+
+const { Bool, Field, FixedSizeList, Float32, Float64, Int32, List, Schema, TimestampMillisecond, Utf8 } = arrow;
+type Schema = import('apache-arrow').Schema;
 
 /**
  * The on-disk shape. LanceDB cannot infer timestamps and silently pads or
