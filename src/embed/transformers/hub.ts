@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { EnvHttpProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
+import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { OPTIONAL_FILES, REQUIRED_FILES, completeMarker, onnxFileName, type DownloadRecord, type Dtype } from './files.js';
 
 export interface HubOptions {
@@ -81,32 +80,27 @@ async function downloadFile(
 ): Promise<number | undefined> {
   const url = `${opts.endpoint.replace(/\/+$/, '')}/${id}/resolve/${encodeURIComponent(revision)}/${path}`;
   const stallMs = opts.stallMs ?? DEFAULT_STALL_MS;
-  let res;
+  let res: Response;
   try {
-    res = await undiciFetch(url, {
-      dispatcher: proxyAware(stallMs),
-      headers: { 'user-agent': 'memlane', ...(opts.token && { authorization: `Bearer ${opts.token}` }) },
-      redirect: 'follow',
-      ...(signal && { signal }),
-    });
+    res = await get(url, opts.token, stallMs, signal);
   } catch (err) {
     throw new ModelDownloadError(`could not download ${url}: ${reason(err)}. ${DOWNLOAD_ADVICE}`, { cause: err });
   }
-  if (res.status === 404 && !required) {
-    await res.body?.cancel();
+  if (res.statusCode === 404 && !required) {
+    await res.body.dump().catch(() => undefined);
     return undefined;
   }
-  if (res.status !== 200) {
-    await res.body?.cancel().catch(() => undefined);
-    throw new ModelDownloadError(`downloading ${url} failed: HTTP ${res.status}${statusAdvice(res.status, id, path)}`);
+  if (res.statusCode !== 200) {
+    await res.body.dump().catch(() => undefined);
+    throw new ModelDownloadError(`downloading ${url} failed: HTTP ${res.statusCode}${statusAdvice(res.statusCode, id, path)}`);
   }
-  const header = res.headers.get('content-length');
-  const total = header === null ? undefined : Number(header);
+  const header = res.headers['content-length'];
+  const total = typeof header === 'string' ? Number(header) : undefined;
   mkdirSync(dirname(target), { recursive: true });
   const part = `${target}.part-${process.pid}-${randomBytes(4).toString('hex')}`;
   let loaded = 0;
   try {
-    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    const body = res.body;
     body.on('data', (chunk: Buffer) => {
       loaded += chunk.length;
       onProgress({ file: path, loaded, total });
@@ -120,6 +114,39 @@ async function downloadFile(
   }
   onProgress({ file: path, loaded, total: total ?? loaded });
   return loaded;
+}
+
+type Response = Dispatcher.ResponseData;
+
+/**
+ * Never lets the HTTP parser pause: undici 6 (the last for Node 20) asserts
+ * `!paused` when a server closes the connection while a paused response is
+ * still being read, an uncatchable crash (nodejs/undici#5360, fixed in
+ * undici 8 only). Backpressure from the file being written paused it, so a
+ * hub that answers with `Connection: close` crashed `memlane model fetch`.
+ * With this high-water mark the body is read as fast as it arrives and waits
+ * in memory for the disk instead (a model file at most).
+ */
+const NO_BACKPRESSURE = 2 ** 31 - 1;
+const MAX_REDIRECTS = 5;
+
+/** GET with the proxy-aware dispatcher, following redirects (the hub sends large files to a CDN); the token goes to the hub's own origin only. */
+async function get(url: string, token: string | undefined, stallMs: number, signal: AbortSignal | undefined): Promise<Response> {
+  const origin = new URL(url).origin;
+  let at = url;
+  for (let hop = 0; ; hop++) {
+    const res = await request(at, {
+      dispatcher: proxyAware(stallMs),
+      headers: { 'user-agent': 'memlane', ...(token && new URL(at).origin === origin && { authorization: `Bearer ${token}` }) },
+      highWaterMark: NO_BACKPRESSURE,
+      ...(signal && { signal }),
+    });
+    const location = res.headers.location;
+    if (res.statusCode < 300 || res.statusCode >= 400 || res.statusCode === 304 || typeof location !== 'string') return res;
+    await res.body.dump().catch(() => undefined);
+    if (hop >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+    at = new URL(location, at).href;
+  }
 }
 
 function statusAdvice(status: number, id: string, path: string): string {
