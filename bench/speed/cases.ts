@@ -17,7 +17,7 @@ interface Base {
 export type Hit10 = Record<QueryKind, number>;
 
 export type Case =
-  | (Base & { case: 'ingest'; items: number; batch: number; seconds: number; per_s: number; call_ms: Latency; errors: number })
+  | (Base & { case: 'ingest'; items: number; batch: number; seconds: number; per_s: number; call_ms: Latency; first_ms?: number; errors: number })
   | (Base & { case: 'compact'; seconds: number })
   | (Base & {
       case: 'search';

@@ -69,6 +69,10 @@ export function table(cases: Case[], heading: string[]): string {
       const c = get(cs, 'ingest');
       return c && `${int(c.per_s)} (${ms(c.call_ms.p50)})${c.errors ? ` ${c.errors} errors` : ''}`;
     }, (r) => r.metric === 'ingest_per_s');
+    row('first write call of a fresh server, ms', (cs) => {
+      const c = get(cs, 'ingest');
+      return c?.first_ms === undefined ? undefined : ms(c.first_ms);
+    });
     row('search hybrid ×1 right after ingest, p50/p95/p99 ms', (cs) => {
       const c = get(cs, 'search', (x) => x.state === 'fresh');
       return c && lat(c.call_ms);

@@ -50,6 +50,8 @@ export interface WriteSeries {
   seconds: number;
   per_s: number;
   call_ms: Latency;
+  /** The first call alone: on a fresh server it also waits for the database to open. */
+  first_ms: number;
   errors: number;
 }
 
@@ -103,5 +105,5 @@ export async function ingestSeries<T>(
 
 function summary(items: number, ms: number[], errors: number): WriteSeries {
   const seconds = ms.reduce((a, b) => a + b, 0) / 1000;
-  return { items, seconds: round(seconds, 3), per_s: round(seconds === 0 ? 0 : items / seconds, 0), call_ms: latency(ms), errors };
+  return { items, seconds: round(seconds, 3), per_s: round(seconds === 0 ? 0 : items / seconds, 0), call_ms: latency(ms), first_ms: round(ms[0] ?? 0, 1), errors };
 }
