@@ -72,6 +72,7 @@ class SparseVectors implements VectorIndex {
   private readonly lastSlot: Int32Array;
   private scores = new Float64Array(1024);
   private stored = 0;
+  private lastAdded = -1;
 
   constructor(private readonly dim: number) {
     this.postings = Array.from({ length: dim }, () => new Int32Array(16));
@@ -80,14 +81,16 @@ class SparseVectors implements VectorIndex {
   }
 
   add(slot: number, vector: Float32Array): void {
+    // Gaps are only ever positive (the replica appends slots); checked before anything is written.
+    if (slot <= this.lastAdded) throw new Error(`vector slots must be added in ascending order (${slot} after ${this.lastAdded})`);
     const { norm } = unit(vector);
     if (norm === 0) return;
+    this.lastAdded = slot;
     const scale = FIXED / norm;
     for (let d = 0; d < this.dim; d++) {
       const x = vector[d]!;
       if (x === 0) continue;
       const prev = this.lastSlot[d]!;
-      if (slot <= prev) throw new Error(`vector slots must be added in ascending order (${slot} after ${prev})`);
       let gap = prev < 0 ? slot : slot - prev;
       const bridges = gap > MAX_GAP ? Math.ceil(gap / MAX_GAP) - 1 : 0;
       let n = this.lengths[d]!;
