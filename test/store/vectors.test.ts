@@ -10,26 +10,13 @@
 import { describe, expect, it } from 'vitest';
 import { LocalEmbedder } from '../../src/embed/local.js';
 import { vectorIndexFor } from '../../src/store/replica/vectors.js';
+import { mulberry32 } from '../../bench/speed/corpus.js';
 
 const DIM = 768;
 const FIXED = 32_767;
 
-function rng(seed: number): () => number {
-  let s = seed | 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A random sparse vector with signed components, `nnz` of them non-zero, drawn from `dims` (default: all). */
-function sparse(r: () => number, nnz: number, dims = DIM, offset = 0): Float32Array {
-  const v = new Float32Array(DIM);
-  for (let i = 0; i < nnz; i++) v[offset + Math.floor(r() * dims)] = (r() < 0.5 ? -1 : 1) * (0.05 + r() * (r() < 0.1 ? 3 : 0.5));
-  return v;
-}
+/** The bench corpus's seeded generator (mulberry32). */
+const rng = mulberry32;
 
 /**
  * The reference: every stored vector as the index holds it (16-bit fixed point
