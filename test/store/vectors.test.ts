@@ -18,6 +18,13 @@ const FIXED = 32_767;
 /** The bench corpus's seeded generator (mulberry32). */
 const rng = mulberry32;
 
+/** A random sparse vector with signed components, `nnz` of them non-zero, drawn from `dims` (default: all). */
+function sparse(r: () => number, nnz: number, dims = DIM, offset = 0): Float32Array {
+  const v = new Float32Array(DIM);
+  for (let i = 0; i < nnz; i++) v[offset + Math.floor(r() * dims)] = (r() < 0.5 ? -1 : 1) * (0.05 + r() * (r() < 0.1 ? 3 : 0.5));
+  return v;
+}
+
 /**
  * The reference: every stored vector as the index holds it (16-bit fixed point
  * of the unit vector), its cosine with the query in float64, sorted by score
