@@ -19,8 +19,7 @@
 import { parseArgs } from 'node:util';
 import { LocalEmbedder } from '../src/embed/local.js';
 import { grown } from '../src/store/replica/growable.js';
-import { TopK } from '../src/store/replica/topk.js';
-import { type VectorIndex, vectorIndexFor } from '../src/store/replica/vectors.js';
+import { topOfScores, type VectorIndex, vectorIndexFor } from '../src/store/replica/vectors.js';
 import { machine } from './machine.js';
 import { keywordQuery, memoryAt, mulberry32, phraseQuery } from './speed/corpus.js';
 
@@ -96,14 +95,7 @@ class BaselineSparse implements VectorIndex {
       }
       if (n > 0 && slots[n - 1]! > last) last = slots[n - 1]!;
     }
-    const top = new TopK(k);
-    for (let slot = 0; slot <= last; slot++) {
-      const s = scores[slot]!;
-      if (s === 0) continue;
-      scores[slot] = 0;
-      if (s > 0 && alive[slot] === 1 && top.admits(slot, s) && accept(slot)) top.offer(slot, Math.min(1, s));
-    }
-    return top.result();
+    return topOfScores(scores, last, k, alive, accept);
   }
 
   get bytes(): number {

@@ -121,21 +121,30 @@ class SparseVectors implements VectorIndex {
       scatter(this.postings[d]!, n, q / norm / FIXED, scores);
       if (this.lastSlot[d]! > last) last = this.lastSlot[d]!;
     }
-    // One pass over the scores (cheaper than tracking which were touched: nearly all are), the
-    // filter asked only of candidates that would enter the top k.
-    const top = new TopK(k);
-    for (let slot = 0; slot <= last; slot++) {
-      const s = scores[slot]!;
-      if (s === 0) continue;
-      scores[slot] = 0;
-      if (s > 0 && alive[slot] === 1 && top.admits(slot, s) && accept(slot)) top.offer(slot, Math.min(1, s));
-    }
-    return top.result();
+    return topOfScores(scores, last, k, alive, accept);
   }
 
   get bytes(): number {
     return this.stored * 4;
   }
+}
+
+/**
+ * The k best of a scatter-add's `scores` (slots 0…last), best first, cosine
+ * ≤ 0 left out and scores clamped to 1, and every score reset to 0 for the
+ * next query: one pass (cheaper than tracking which slots were touched:
+ * nearly all are), the filter asked only of candidates that would enter the
+ * top k. Exported for bench/vectors-micro.ts's copy of the older layout.
+ */
+export function topOfScores(scores: Float64Array, last: number, k: number, alive: Uint8Array, accept: (slot: number) => boolean): Array<{ slot: number; score: number }> {
+  const top = new TopK(k);
+  for (let slot = 0; slot <= last; slot++) {
+    const s = scores[slot]!;
+    if (s === 0) continue;
+    scores[slot] = 0;
+    if (s > 0 && alive[slot] === 1 && top.admits(slot, s) && accept(slot)) top.offer(slot, Math.min(1, s));
+  }
+  return top.result();
 }
 
 /**
