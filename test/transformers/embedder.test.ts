@@ -43,17 +43,25 @@ afterAll(async () => {
 });
 
 describe('transformers embedder (real all-MiniLM-L6-v2)', () => {
-  it('gives 384 finite numbers of unit length per text, the same for the same text whatever else is in the batch', async () => {
-    const [a, b] = await embedder.embed(['The deployment checklist lives in the wiki.', 'short']);
-    const [again] = await embedder.embed(['The deployment checklist lives in the wiki.']);
+  it('gives 384 finite numbers of unit length per text: the same for the same call, nearly the same in any other batch', async () => {
+    const batch = ['The deployment checklist lives in the wiki.', 'short'];
+    const [a, b] = await embedder.embed(batch);
+    const [again] = await embedder.embed(batch);
+    const [alone] = await embedder.embed(['The deployment checklist lives in the wiki.']);
     const [inBigBatch] = await embedder.embed(['The deployment checklist lives in the wiki.', ...Array.from({ length: 40 }, (_, i) => `filler sentence number ${i} about nothing in particular`)]);
-    for (const v of [a!, b!]) {
+    for (const v of [a!, b!, alone!, inBigBatch!]) {
       expect(v).toHaveLength(384);
       expect(v.every(Number.isFinite)).toBe(true);
       expect(Math.sqrt(dot(v, v))).toBeCloseTo(1, 5);
     }
     expect(Array.from(again!)).toEqual(Array.from(a!));
-    for (let i = 0; i < 384; i++) expect(inBigBatch![i]).toBeCloseTo(a![i]!, 5);
+    // q8 quantises each inference's activations with one scale for the whole batch (as the hub's
+    // model_quantized.onnx does), so other texts in the batch move a vector a little: measured
+    // cos 0.986-0.992 between a text alone and in a batch of 64. Never more than that.
+    for (const v of [alone!, inBigBatch!]) {
+      expect(dot(v, a!)).toBeGreaterThan(0.97);
+      expect(dot(v, a!)).toBeGreaterThan(dot(v, b!) + 0.5);
+    }
   });
 
   it('scores similar sentences above unrelated ones', async () => {
