@@ -44,6 +44,15 @@ export function currentTimer(): CallTimer | undefined {
   return current.getStore();
 }
 
+/**
+ * Identifies the tool call running now (undefined outside one): one object per
+ * call, shared by its items. Lets the store check once per call what must be
+ * checked at every call (another process's writes), instead of once per item.
+ */
+export function currentCall(): object | undefined {
+  return current.getStore();
+}
+
 /** Times `fn` as `stage` of the current call (if any). */
 export async function timed<T>(stage: string, fn: () => Promise<T>): Promise<T> {
   const timer = current.getStore();

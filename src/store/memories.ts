@@ -6,7 +6,7 @@ import type { StoredMemory } from '../model.js';
 import { describe, type Database, type EmbedderInfo } from './db.js';
 import { appendArrow, memoriesTable } from './arrow-rows.js';
 import type { LockWait } from './lock.js';
-import { currentTimer as timer, timed } from '../timing.js';
+import { currentCall, currentTimer as timer, timed } from '../timing.js';
 import type { AgentReplica } from './replica/replica.js';
 import { ReplicaSet } from './replica/replicas.js';
 import { recordColumns } from './schema.js';
@@ -69,7 +69,7 @@ export class MemoryStore {
    */
   async replicaFor(namespace: string): Promise<AgentReplica | undefined> {
     const table = await this.tableFor(namespace);
-    return table ? this.replicas().fresh(table, namespace, this.db.lock.holding) : undefined;
+    return table ? this.replicas().fresh(table, namespace, this.db.lock.holding, currentCall()) : undefined;
   }
 
   /** Starts loading the namespace's replica, so that its first search does not wait for it. */

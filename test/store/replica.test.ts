@@ -151,6 +151,27 @@ describe('in step with the table', () => {
     expect((await b.ok('batch_remember', { memories: [{ content: 'W was written by a afterwards' }] })).results[0]).toMatchObject({ action: 'deduplicated', id: 'w' });
   });
 
+  it('a batch_search checks the table version once per call, not once per query, and the next call sees another process’s write', async () => {
+    const dir = tempDir();
+    const a = await harness({ dir });
+    const b = await harness({ dir });
+    await a.ok('batch_remember', { memories: SENTENCES.map((content) => ({ content })) });
+    expect((await b.ok('batch_search', { queries: [{ query: 'falcon' }] })).results[0].total).toBeGreaterThan(0); // b loads its replica
+
+    const table = (await b.app.store.tableFor('agent:default'))!;
+    const versions = vi.spyOn(table, 'version');
+    const queries = ['falcon', 'standup', 'espresso', 'peanuts', 'staging', 'Maria', 'December', 'croissants', 'Dublin', 'migrations'];
+    const out = await b.ok('batch_search', { queries: queries.map((query) => ({ query })) });
+    expect(out.succeeded).toBe(10);
+    expect(versions).toHaveBeenCalledTimes(1);
+
+    await a.ok('batch_remember', { memories: [{ id: 'late', content: 'The zeppelin hangar opens on Sundays' }] });
+    const next = await b.ok('batch_search', { queries: [{ query: 'zeppelin hangar' }, { query: 'falcon' }] });
+    expect(next.results[0].results[0].id).toBe('late');
+    expect(versions).toHaveBeenCalledTimes(2);
+    versions.mockRestore();
+  });
+
   it('a delete and a write by another process between two calls (same row count) are both seen', async () => {
     const dir = tempDir();
     const a = await harness({ dir });

@@ -98,11 +98,14 @@ export class Bm25Index {
     }
     const top = new TopK(k);
     const coverage = new Map<number, number>();
+    // Compared with a local number first: once k are held, most touched slots fall under the k-th best.
+    let threshold = top.threshold;
     for (const slot of touched) {
       const s = scores[slot]!;
-      if (s > 0 && top.admits(slot, s) && accept(slot)) {
+      if (s >= threshold && s > 0 && top.admits(slot, s) && accept(slot)) {
         top.offer(slot, s);
         coverage.set(slot, matched[slot]!);
+        threshold = top.threshold;
       }
       scores[slot] = 0;
       matched[slot] = 0;

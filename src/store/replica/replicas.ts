@@ -11,8 +11,9 @@ import { AgentReplica, REPLICA_COLUMNS, type ReplicaRow } from './replica.js';
  * - Own writes are applied as they commit (`applyWrite`), so the next call
  *   needs no query at all.
  * - Another process's writes are found by one version check per call (about
- *   0.1 ms; `readConsistencyInterval: 0` makes it look at the latest
- *   manifest). When the version moved: the rows with a write sequence above
+ *   0.1 ms idle, a native round trip; `readConsistencyInterval: 0` makes it
+ *   look at the latest manifest): the items of one call share it, so the ten
+ *   queries of a batch_search see one snapshot. When the version moved: the rows with a write sequence above
  *   the replica's highest (`seq` is assigned under the write lock, so every
  *   newer write has a larger one) and the row count. A count lower than
  *   expected means rows were deleted: the table's keys are read to find which.
@@ -47,13 +48,21 @@ export class ReplicaSet {
    * reads the replica three or four times under the lock (ids, content
    * hashes, write order, the commit): one check instead of four, and a native
    * round trip that costs 0.1 ms idle and up to 10 ms on a busy machine.
+   *
+   * `call` (timing.ts currentCall): outside a holding, one check per tool call
+   * is enough, since another process's write needs only be seen by the next
+   * call. Never used under the lock: a write call's check before the lock (to
+   * decide what to embed) does not stand in for the one under it.
    */
-  async fresh(table: Table, label: string, holding?: number): Promise<AgentReplica> {
+  async fresh(table: Table, label: string, holding?: number, call?: object): Promise<AgentReplica> {
     const entry = this.entry(table, label);
     return entry.run(async () => {
-      if (holding !== undefined && entry.replica && entry.checkedIn === holding) return entry.replica;
+      if (entry.replica) {
+        if (holding !== undefined ? entry.checkedIn === holding : call !== undefined && entry.checkedCall === call) return entry.replica;
+      }
       const version = await timed('version check', () => versionOf(table, label));
       entry.checkedIn = holding;
+      entry.checkedCall = holding === undefined ? call : undefined;
       if (entry.replica && entry.replica.version === version) return entry.replica;
       const stage = entry.replica ? 'catch-up' : 'replica load';
       entry.replica = await timed(stage, async () =>
@@ -100,6 +109,8 @@ class Entry {
   replica: AgentReplica | undefined;
   /** The write-lock holding during which the version was last checked (undefined: outside one). */
   checkedIn: number | undefined;
+  /** The tool call that last checked the version outside a holding (see ReplicaSet.fresh). */
+  checkedCall: object | undefined;
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(readonly label: string) {}

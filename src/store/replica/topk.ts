@@ -14,6 +14,15 @@ export class TopK {
     this.scores = new Float64Array(Math.max(1, k));
   }
 
+  /**
+   * The score a candidate must at least have to enter now: -Infinity until k
+   * are held, then the k-th best (a tie enters only with a higher slot, see
+   * `admits`). A plain number, for a scan's tight loop to compare against.
+   */
+  get threshold(): number {
+    return this.size < this.k ? -Infinity : this.scores[0]!;
+  }
+
   /** Whether a candidate with this score would enter now (ask before an expensive check of it). */
   admits(slot: number, score: number): boolean {
     return this.size < this.k || score > this.scores[0]! || (score === this.scores[0]! && slot > this.slots[0]!);
