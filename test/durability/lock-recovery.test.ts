@@ -11,7 +11,7 @@
  * lock code (dist/src/store/dir-lock.js), so its death is a real SIGKILL.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -65,6 +65,8 @@ async function writesAndReadsBack(db: string, expectCleared: boolean): Promise<v
   if (expectCleared) expect(m.stderr()).toMatch(/cleared a write lock/);
   await m.close();
   expect(existsSync(LOCK_DIR(db)), 'the lock is released after the call').toBe(false);
+  // Released lock directories are removed in the background; a clean exit waits for that.
+  expect(readdirSync(db).filter((n) => n.startsWith('memlane-write.lock')), 'nothing of the lock is left').toEqual([]);
 }
 
 /** A database that exists already (a first start creates its tables under the lock, and would wait for it). */
@@ -98,7 +100,7 @@ describe('write lock recovery', () => {
     await writesAndReadsBack(db, true);
   });
 
-  it('a holder killed mid-acquisition leaves no ownerless lock to wait out: an empty lock directory (as older versions could leave) is taken at once, and staging left by a dead process is swept', async () => {
+  it('a holder killed mid-acquisition leaves no ownerless lock to wait out: an empty lock directory (as older versions could leave) is taken at once, and staging or a released lock left by a dead process is swept', async () => {
     const db = await seeded();
     // Older memlane made the directory first and wrote its owner file next: a SIGKILL in between
     // left an empty lock that could only go stale. Dated an hour ahead, it never does here.
@@ -111,8 +113,13 @@ describe('write lock recovery', () => {
     const staging = `${LOCK_DIR(db)}.new-${dead.pid}-0123456789abcdef01234567`;
     mkdirSync(staging);
     writeFileSync(join(staging, 'owner'), JSON.stringify({ pid: dead.pid, host: hostname(), start: null, nonce: '0123456789abcdef01234567' }));
+    // What a holder killed after releasing, before its background removal ran, leaves.
+    const released = `${LOCK_DIR(db)}.released-${dead.pid}-1764700000000-abcdef`;
+    mkdirSync(released);
+    writeFileSync(join(released, 'owner'), JSON.stringify({ pid: dead.pid, host: hostname(), start: null, nonce: 'fedcba9876543210fedcba98' }));
     await writesAndReadsBack(db, false);
     expect(existsSync(staging), 'the dead process’s staging directory is swept').toBe(false);
+    expect(existsSync(released), 'and its released lock directory').toBe(false);
   });
 
   it("a holder whose pid now belongs to an unrelated live process is recognised by its start time and cleared", async () => {
