@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { rmdir, unlink } from 'node:fs/promises';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { rm, rmdir, unlink } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StorageError, TimeoutError } from '../errors.js';
@@ -57,7 +57,7 @@ export class DirectoryLock implements CrossProcessLock {
   private readonly dir: string;
   private readonly lockDir: string;
   private swept = false;
-  /** Released lock directories still being removed (see release). */
+  /** Lock directories moved aside and still being removed (see removeIfStill). */
   private readonly removals = new Set<Promise<void>>();
 
   constructor(dir: string) {
@@ -154,7 +154,7 @@ export class DirectoryLock implements CrossProcessLock {
         clearInterval(heartbeat);
         // Only remove what is still ours: after a takeover the directory is someone else's.
         if (readOwner(this.lockDir)?.nonce !== owner.nonce) return;
-        this.removeIfStill(owner.nonce, `released-${process.pid}`, true);
+        this.removeIfStill(owner.nonce, `released-${process.pid}`);
       },
     };
   }
@@ -165,7 +165,7 @@ export class DirectoryLock implements CrossProcessLock {
     log.warn(`write lock compromised (${why}); this process stops writing until it holds the lock again`);
   }
 
-  /** Waits for released lock directories to be removed (before closing). */
+  /** Waits for the lock directories moved aside to be removed (before closing). */
   async flush(): Promise<void> {
     await Promise.all(this.removals);
   }
@@ -175,12 +175,12 @@ export class DirectoryLock implements CrossProcessLock {
    * if it is still the one with this nonce (null: no owner file); otherwise
    * someone acquired it in between, and it is put back.
    *
-   * `later`: the lock is free once it is moved aside, so a release removes the
-   * moved directory in the background: a directory removal costs ~0.5 ms on
-   * this machine's file system, on every write call (measured). One left by a
-   * process killed meanwhile is swept by the next (its name carries the pid).
+   * The lock is free once it is moved aside, so the moved directory is
+   * removed in the background: a directory removal costs ~0.5 ms on this
+   * machine's file system, on every write call's release (measured). One left
+   * by a process killed meanwhile is swept by the next (its name carries the pid).
    */
-  private removeIfStill(nonce: string | null, tag: string, later = false): boolean {
+  private removeIfStill(nonce: string | null, tag: string): boolean {
     const tomb = `${this.lockDir}.${tag}-${Date.now()}-${randomBytes(3).toString('hex')}`;
     try {
       renameSync(this.lockDir, tomb);
@@ -193,15 +193,17 @@ export class DirectoryLock implements CrossProcessLock {
       } catch {
         // A new lock is there already: the one moved aside is no longer anyone's to hold
         // (its holder's assertHeld now fails, so it writes nothing).
-        rmSync(tomb, { recursive: true, force: true });
+        this.removeLater(tomb);
       }
       return false;
     }
-    if (later) {
-      const removal = removeLockDirLater(tomb).finally(() => this.removals.delete(removal));
-      this.removals.add(removal);
-    } else removeLockDir(tomb);
+    this.removeLater(tomb);
     return true;
+  }
+
+  private removeLater(path: string): void {
+    const removal = removeLockDir(path).finally(() => this.removals.delete(removal));
+    this.removals.add(removal);
   }
 
   /**
@@ -233,24 +235,15 @@ export class DirectoryLock implements CrossProcessLock {
 
 /**
  * Removes a lock directory moved aside: its owner file, then the directory
- * (two system calls; a recursive rmSync walks it with lstat and readdir
+ * (two system calls; a recursive removal walks it with lstat and readdir
  * first). Anything else found in it falls back to the recursive removal.
  */
-function removeLockDir(path: string): void {
-  try {
-    unlinkSync(join(path, 'owner'));
-    rmdirSync(path);
-  } catch {
-    rmSync(path, { recursive: true, force: true });
-  }
-}
-
-async function removeLockDirLater(path: string): Promise<void> {
+async function removeLockDir(path: string): Promise<void> {
   try {
     await unlink(join(path, 'owner'));
     await rmdir(path);
   } catch {
-    rmSync(path, { recursive: true, force: true });
+    await rm(path, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
