@@ -57,12 +57,11 @@ export class ReplicaSet {
   async fresh(table: Table, label: string, holding?: number, call?: object): Promise<AgentReplica> {
     const entry = this.entry(table, label);
     return entry.run(async () => {
-      if (entry.replica) {
-        if (holding !== undefined ? entry.checkedIn === holding : call !== undefined && entry.checkedCall === call) return entry.replica;
-      }
+      // The holding when there is one (a number), else the call (an object): never equal to each other.
+      const by = holding ?? call;
+      if (entry.replica && by !== undefined && entry.checkedBy === by) return entry.replica;
       const version = await timed('version check', () => versionOf(table, label));
-      entry.checkedIn = holding;
-      entry.checkedCall = holding === undefined ? call : undefined;
+      entry.checkedBy = by;
       if (entry.replica && entry.replica.version === version) return entry.replica;
       const stage = entry.replica ? 'catch-up' : 'replica load';
       entry.replica = await timed(stage, async () =>
@@ -107,10 +106,8 @@ export class ReplicaSet {
 
 class Entry {
   replica: AgentReplica | undefined;
-  /** The write-lock holding during which the version was last checked (undefined: outside one). */
-  checkedIn: number | undefined;
-  /** The tool call that last checked the version outside a holding (see ReplicaSet.fresh). */
-  checkedCall: object | undefined;
+  /** What the version was last checked for: a write-lock holding, or a tool call outside one (see ReplicaSet.fresh). */
+  checkedBy: number | object | undefined;
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(readonly label: string) {}
