@@ -3,6 +3,7 @@ import { StorageError } from '../../errors.js';
 import { log } from '../../log.js';
 import { timed } from '../../timing.js';
 import { col, sqlStr } from '../sql.js';
+import { readAhead } from './read-ahead.js';
 import { AgentReplica, REPLICA_COLUMNS, type ReplicaRow } from './replica.js';
 
 /**
@@ -199,7 +200,7 @@ async function loadRanges(table: Table, label: string): Promise<Array<string | u
 async function readBatches(table: Table, label: string, where: string | undefined, onRows: (rows: ReplicaRow[]) => void, dim: number): Promise<void> {
   try {
     const query = table.query().select(REPLICA_COLUMNS);
-    for await (const batch of where === undefined ? query : query.where(where)) onRows(AgentReplica.rowsOf(batch, dim));
+    await readAhead(where === undefined ? query : query.where(where), (batch) => onRows(AgentReplica.rowsOf(batch, dim)));
   } catch (err) {
     if (err instanceof StorageError) throw err;
     throw new StorageError(`reading the memories of ${label} failed: ${message(err)}`, { cause: err });
@@ -210,10 +211,10 @@ async function readBatches(table: Table, label: string, where: string | undefine
 async function pksOf(table: Table, label: string): Promise<Set<string>> {
   const pks = new Set<string>();
   try {
-    for await (const batch of table.query().select(['pk'])) {
+    await readAhead(table.query().select(['pk']), (batch) => {
       const column = batch.getChild('pk')!;
       for (let i = 0; i < batch.numRows; i++) pks.add(column.get(i) as string);
-    }
+    });
   } catch (err) {
     throw new StorageError(`reading the keys of the memories of ${label} failed: ${message(err)}`, { cause: err });
   }
