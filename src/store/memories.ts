@@ -7,7 +7,7 @@ import { describe, type Database, type EmbedderInfo } from './db.js';
 import { appendArrow, memoriesTable } from './arrow-rows.js';
 import type { LockWait } from './lock.js';
 import { currentCall, currentTimer as timer, timed } from '../timing.js';
-import type { AgentReplica } from './replica/replica.js';
+import { type AgentReplica, indexTerms } from './replica/replica.js';
 import { ReplicaSet } from './replica/replicas.js';
 import { recordColumns } from './schema.js';
 import { and, col, sqlStr, sqlStrList, sqlTimestamp } from './sql.js';
@@ -209,7 +209,11 @@ export class MemoryStore {
    */
   async upsert(memories: readonly StoredMemory[]): Promise<void> {
     const byNamespace = new Map<string, StoredMemory[]>();
-    for (const m of memories) byNamespace.set(m.namespace, [...(byNamespace.get(m.namespace) ?? []), m]);
+    for (const m of memories) {
+      const group = byNamespace.get(m.namespace);
+      if (group) group.push(m);
+      else byNamespace.set(m.namespace, [m]);
+    }
     for (const [namespace, group] of byNamespace) {
       const table = (await this.tableFor(namespace, { create: true }))!;
       const replica = await this.replicas().fresh(table, namespace, this.db.lock.holding);
@@ -220,14 +224,16 @@ export class MemoryStore {
       // Rows known to be new are appended (a third of mergeInsert's cost); a merge only where an id exists.
       const fresh = group.every((m) => !replica.has(pkOf(m.namespace, m.id)));
       this.db.lock.assertHeld();
-      const { version } = await timed(fresh ? 'commit (append)' : 'commit (merge)', () =>
+      const commit = timed(fresh ? 'commit (append)' : 'commit (merge)', () =>
         fresh
           ? withRetry('write', () => appendArrow(table, data))
           : withRetry('write', () => table.mergeInsert('pk').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data)),
       );
-      await this.replicas().applyWrite(table, namespace, version, {
-        upserts: group.map((m) => ({ pk: pkOf(m.namespace, m.id), seq, memory: withoutVector(m), vector: m.vector! })),
-      });
+      // LanceDB writes on its own threads: meanwhile this one analyses the text the replica will index
+      // (about 40% of applying 100 rows), so only the index updates themselves wait for the commit.
+      const upserts = group.map((m) => ({ pk: pkOf(m.namespace, m.id), seq, memory: withoutVector(m), vector: m.vector!, terms: indexTerms(m) }));
+      const { version } = await commit;
+      await this.replicas().applyWrite(table, namespace, version, { upserts });
     }
   }
 

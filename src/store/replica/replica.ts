@@ -14,6 +14,13 @@ export interface ReplicaRow {
   seq: number;
   memory: StoredMemory;
   vector: Float32Array;
+  /** The memory's full-text terms (indexTerms), when already worked out. */
+  terms?: readonly string[];
+}
+
+/** What the full-text postings hold of a memory: its analysed title, content and short metadata strings. */
+export function indexTerms(m: StoredMemory): string[] {
+  return analyze(searchText(m.content, m.title, m.metadata));
 }
 
 const interned = new Map<string, string>();
@@ -268,7 +275,7 @@ export class AgentReplica {
     if (!ords) this.bySession.set(sk, (ords = new Map()));
     ords.set(m.ord, slot);
     if (m.ord > (this.maxOrd.get(sk) ?? 0)) this.maxOrd.set(sk, m.ord);
-    this.bm25.add(slot, analyze(searchText(m.content, m.title, m.metadata)));
+    this.bm25.add(slot, row.terms ?? indexTerms(m));
     this.vectors.add(slot, row.vector);
     if (row.seq > this.maxSeq) this.maxSeq = row.seq;
     this.liveCount++;
@@ -291,7 +298,7 @@ export class AgentReplica {
     }
     const ords = this.bySession.get(this.key(m.namespace, m.session_id));
     if (ords?.get(m.ord) === slot) ords.delete(m.ord);
-    this.bm25.remove(analyze(searchText(m.content, m.title, m.metadata)));
+    this.bm25.remove(indexTerms(m));
     this.liveCount--;
   }
 }
