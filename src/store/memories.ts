@@ -6,7 +6,7 @@ import type { StoredMemory } from '../model.js';
 import { describe, type Database, type EmbedderInfo } from './db.js';
 import { appendArrow, memoriesTable } from './arrow-rows.js';
 import type { LockWait } from './lock.js';
-import { currentCall, currentTimer as timer, timed } from '../timing.js';
+import { currentCall, currentTimer as timer, timed, timedSync } from '../timing.js';
 import { type AgentReplica, indexTerms } from './replica/replica.js';
 import { ReplicaSet } from './replica/replicas.js';
 import { recordColumns } from './schema.js';
@@ -220,7 +220,7 @@ export class MemoryStore {
       // One more than anything in the table: see the schema's `seq`.
       const seq = replica.maxSeq + 1;
       for (const m of group) this.checkVector(m);
-      const data = memoriesTable(group, (m) => pkOf(m.namespace, m.id), seq, this.dim);
+      const data = timedSync('arrow rows', () => memoriesTable(group, (m) => pkOf(m.namespace, m.id), seq, this.dim));
       // Rows known to be new are appended (a third of mergeInsert's cost); a merge only where an id exists.
       const fresh = group.every((m) => !replica.has(pkOf(m.namespace, m.id)));
       this.db.lock.assertHeld();
