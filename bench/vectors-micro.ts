@@ -98,6 +98,10 @@ class BaselineSparse implements VectorIndex {
     return topOfScores(scores, last, k, alive, accept);
   }
 
+  trim(): void {
+    // The old layout is only timed here, never loaded and kept: nothing to give back.
+  }
+
   get bytes(): number {
     return this.stored * 6;
   }

@@ -1,4 +1,4 @@
-import { grown } from './growable.js';
+import { grown, trimmed } from './growable.js';
 import { TopK } from './topk.js';
 
 /** One full-text hit: its BM25 score, and the idf summed over the query terms it holds. */
@@ -36,6 +36,14 @@ export class Bm25Index {
   private tokens = 0;
   private scores = new Float64Array(1024);
   private matched = new Float64Array(1024);
+
+  /** Gives back what growing by doubling left unused (after a full load). */
+  trim(): void {
+    for (const p of this.postings.values()) {
+      p.slots = trimmed(p.slots, p.length);
+      p.tfs = trimmed(p.tfs, p.length);
+    }
+  }
 
   /** `terms` with repeats, as `analyze` returns them. */
   add(slot: number, terms: readonly string[]): void {

@@ -9,3 +9,15 @@ export function grown<T extends TypedArray>(array: T, needed: number): T {
   next.set(array);
   return next;
 }
+
+/**
+ * `array` cut down to `used` elements plus an eighth of headroom, when that
+ * saves at least a quarter of it: a replica built by appending holds up to
+ * twice what it needs (doubling), and the headroom keeps the next writes from
+ * growing every array again at once. The same array when trimming would not pay.
+ */
+export function trimmed<T extends TypedArray>(array: T, used: number): T {
+  const keep = Math.max(8, used + (used >> 3));
+  if (keep > array.length * 0.75) return array;
+  return array.slice(0, keep) as T;
+}

@@ -146,6 +146,12 @@ export class AgentReplica {
     }
   }
 
+  /** Gives back the index space that loading left unused (growth by doubling): ~20% of it at 100,000 memories. */
+  trim(): void {
+    this.bm25.trim();
+    this.vectors.trim();
+  }
+
   /** Removes rows by pk; unknown pks are ignored. */
   delete(pks: Iterable<string>): void {
     for (const pk of pks) this.remove(pk);

@@ -139,6 +139,7 @@ async function load(table: Table, label: string, make: () => AgentReplica): Prom
   // The version first: rows committed during the scan are caught up again (idempotently) at the next call.
   replica.version = await versionOf(table, label);
   for (const where of await loadRanges(table, label)) await readBatches(table, label, where, (rows) => replica.upsert(rows), dim);
+  replica.trim();
   log.debug(`replica of ${label}: ${replica.size} memories loaded in ${Math.round(performance.now() - started)} ms`);
   return replica;
 }
