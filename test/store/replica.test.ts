@@ -8,7 +8,8 @@
 import * as lancedb from '@lancedb/lancedb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LocalEmbedder } from '../../src/embed/local.js';
-import { analyze, queryTerms } from '../../src/store/replica/analyzer.js';
+import { analyze, analyzeUnicode, queryTerms } from '../../src/store/replica/analyzer.js';
+import { memoryAt, mulberry32 } from '../../bench/speed/corpus.js';
 import { vectorIndexFor } from '../../src/store/replica/vectors.js';
 import { ftsIndexOptions } from '../../src/store/text.js';
 import { type Harness, startHarness, tempDir } from '../helpers/harness.js';
@@ -42,6 +43,18 @@ describe('what full-text search sees', () => {
     expect(analyze('Café naïve Straße Ærø')).toEqual(['cafe', 'naiv', 'strasse', 'aero']);
     expect(analyze('outting canned willing')).toEqual([]); // stem to stop words: out, can, will
     expect(analyze(`${'x'.repeat(39)} ${'y'.repeat(40)}`)).toEqual(['x'.repeat(39)]); // 40 bytes and more are dropped
+  });
+
+  it('takes a shortcut for all-ASCII text that gives exactly the full pipeline’s terms', () => {
+    const r = mulberry32(11);
+    const pieces = ['The', 'running', "don't", 'x_y', 'e-mail', 'v2.3.1', 'API', 'its', 'ours', 'TUESDAYS', '09:30', '#tag', '@user', 'a'.repeat(39), 'b'.repeat(40), '\t', '\n', '"q"', "'s", 'C++', 'naive'];
+    const texts = [...SENTENCES, ...Array.from({ length: 2_000 }, (_, i) => memoryAt(3, i).content)];
+    for (let i = 0; i < 500; i++) texts.push(Array.from({ length: 1 + Math.floor(r() * 12) }, () => pieces[Math.floor(r() * pieces.length)]).join(r() < 0.5 ? ' ' : ''));
+    for (let i = 0; i < 300; i++) texts.push(String.fromCharCode(...Array.from({ length: 40 }, () => Math.floor(r() * 128))));
+    for (const text of texts) expect(analyze(text), text).toEqual(analyzeUnicode(text));
+    // Not ASCII: the full pipeline, folding and all.
+    expect(analyze('Café naïve')).toEqual(analyzeUnicode('Café naïve'));
+    expect(analyze('Café naïve')).toEqual(['cafe', 'naiv']);
   });
 
   it('adds what LanceDB’s simple tokenizer cannot: CJK as character pairs, emoji as terms, full-width forms folded', () => {

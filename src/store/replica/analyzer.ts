@@ -24,8 +24,34 @@ const CJK_RUNS = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script
 const EMOJI = /^\p{Extended_Pictographic}$/u;
 const MAX_TOKEN_BYTES = 40;
 
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+const ASCII_WORDS = /[A-Za-z0-9]+/g;
+
 /** Terms of `text`, in order, repeats kept (term frequency counts them). */
 export function analyze(text: string): string[] {
+  return ASCII_ONLY.test(text) ? analyzeAscii(text) : analyzeUnicode(text);
+}
+
+/**
+ * `analyzeUnicode` for text that is all ASCII (most agent memories): there
+ * NFKC changes nothing, the letters and digits are [A-Za-z0-9], no token is
+ * an emoji or CJK, a character is a byte and nothing needs folding. Same
+ * terms (test/store/replica.test.ts compares both on ASCII text), without the
+ * Unicode-property regular expressions: half of a replica load's analysis.
+ */
+function analyzeAscii(text: string): string[] {
+  const out: string[] = [];
+  for (const match of text.matchAll(ASCII_WORDS)) {
+    const token = match[0];
+    if (token.length >= MAX_TOKEN_BYTES) continue;
+    const term = stemmed(token.toLowerCase());
+    if (!ENGLISH_STOP_WORDS.has(term)) out.push(term);
+  }
+  return out;
+}
+
+/** The whole pipeline, for any text. Exported for the test that holds analyzeAscii to it. */
+export function analyzeUnicode(text: string): string[] {
   const out: string[] = [];
   for (const match of text.normalize('NFKC').matchAll(WORDS)) {
     const token = match[0];
