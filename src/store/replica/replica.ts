@@ -4,6 +4,7 @@ import type { SearchFilter } from '../filter.js';
 import { searchText } from '../text.js';
 import { analyze } from './analyzer.js';
 import { Bm25Index, type TextMatch } from './bm25.js';
+import { booleans, numbers, stringLists, strings } from './columns.js';
 import { grown } from './growable.js';
 import { memoryPredicate } from './predicate.js';
 import { type VectorIndex, vectorIndexFor } from './vectors.js';
@@ -219,49 +220,49 @@ export class AgentReplica {
       if (!c) throw new Error(`replica: column ${name} missing from the table`);
       return c;
     };
-    const [pk, seq, id, namespace, agent, session, ord, content, hash, type, title, tags, metadata] = [
-      'pk', 'seq', 'id', 'namespace', 'agent_id', 'session_id', 'ord', 'content', 'content_hash', 'type', 'title', 'tags', 'metadata',
-    ].map(col);
-    const [confidence, importance, source, provenance, pinned, immutable, expires, created, updated, version] = [
-      'confidence', 'importance', 'source', 'provenance', 'pinned', 'immutable', 'expires_at', 'created_at', 'updated_at', 'version',
-    ].map(col);
+    // Strings that repeat from row to row (namespace, session, type, source …) are kept once:
+    // at 100,000 memories that is tens of MB and much of the garbage collector's work.
+    const once = (v: string | null) => intern(v as string);
+    const [pk, id, namespace, agent, session, content, hash, type, title, metadata, source, provenance] = [
+      'pk', 'id', 'namespace', 'agent_id', 'session_id', 'content', 'content_hash', 'type', 'title', 'metadata', 'source', 'provenance',
+    ].map((name) => strings(col(name)));
+    const [seq, ord, confidence, importance, expires, created, updated, version] = [
+      'seq', 'ord', 'confidence', 'importance', 'expires_at', 'created_at', 'updated_at', 'version',
+    ].map((name) => numbers(col(name)));
+    const [pinned, immutable] = ['pinned', 'immutable'].map((name) => booleans(col(name)));
+    const tags = stringLists(col('tags'), once);
     const vectorData = col('vector').data[0]!;
     const values = vectorData.children[0]!.values as Float32Array;
     const base = vectorData.children[0]!.offset + vectorData.offset * dim;
     const rows: ReplicaRow[] = [];
-    // Strings that repeat from row to row (namespace, session, type, source …) are kept once:
-    // at 100,000 memories that is tens of MB and much of the garbage collector's work.
-    const once = (v: unknown) => intern(v as string);
     for (let i = 0; i < batch.numRows; i++) {
-      const t = title!.get(i) as string | null;
-      const e = expires!.get(i) as number | null;
-      const tagList = tags!.get(i) as Iterable<string> | null;
-      const meta = metadata!.get(i) as string | null;
+      const e = expires!(i);
+      const meta = metadata!(i);
       const memory: StoredMemory = {
-        id: id!.get(i) as string,
-        namespace: once(namespace!.get(i)),
-        agent_id: once(agent!.get(i)),
-        session_id: once(session!.get(i)),
-        ord: ord!.get(i) as number,
-        content: content!.get(i) as string,
-        content_hash: hash!.get(i) as string,
-        type: once(type!.get(i)),
-        title: t ?? null,
-        tags: tagList === null ? [] : Array.from(tagList, once),
+        id: id!(i) as string,
+        namespace: once(namespace!(i)),
+        agent_id: once(agent!(i)),
+        session_id: once(session!(i)),
+        ord: ord!(i) as number,
+        content: content!(i) as string,
+        content_hash: hash!(i) as string,
+        type: once(type!(i)),
+        title: title!(i),
+        tags: tags(i) ?? [],
         metadata: meta === null || meta === '{}' ? {} : (JSON.parse(meta) as Record<string, unknown>),
-        confidence: confidence!.get(i) as number,
-        importance: importance!.get(i) as number,
-        source: once(source!.get(i)),
-        provenance: once(provenance!.get(i)),
-        pinned: Boolean(pinned!.get(i)),
-        immutable: Boolean(immutable!.get(i)),
+        confidence: confidence!(i) as number,
+        importance: importance!(i) as number,
+        source: once(source!(i)),
+        provenance: once(provenance!(i)),
+        pinned: pinned!(i) === true,
+        immutable: immutable!(i) === true,
         expires_at: e === null || Number.isNaN(e) ? null : e,
-        created_at: created!.get(i) as number,
-        updated_at: updated!.get(i) as number,
-        version: version!.get(i) as number,
+        created_at: created!(i) as number,
+        updated_at: updated!(i) as number,
+        version: version!(i) as number,
       };
       const start = base + i * dim;
-      rows.push({ pk: pk!.get(i) as string, seq: Number(seq!.get(i) ?? 0), memory, vector: values.subarray(start, start + dim) });
+      rows.push({ pk: pk!(i) as string, seq: seq!(i) ?? 0, memory, vector: values.subarray(start, start + dim) });
     }
     return rows;
   }
