@@ -11,36 +11,10 @@ import type { StoredMemory } from '../../src/model.js';
 import { appendArrow, memoriesTable } from '../../src/store/arrow-rows.js';
 import { openOrCreateMemories } from '../../src/store/db.js';
 import { tempDir } from '../helpers/harness.js';
+import { edgeCaseMemories } from '../helpers/stored-memories.js';
 
 const DIM = 4;
-const T0 = Date.UTC(2026, 11, 3, 6, 0, 0, 123);
-
-function rows(): StoredMemory[] {
-  return Array.from({ length: 13 }, (_, i) => ({
-    id: `mem_${i}`,
-    namespace: 'agent:a',
-    agent_id: 'a',
-    session_id: 'ses_0123456789abcdef',
-    ord: i + 1,
-    content: i === 3 ? 'Grüße aus Köln 🍺 — «quoted» \'single\' "double"' : `memory ${i}`,
-    content_hash: `${i}`.padStart(64, '0'),
-    type: i % 2 ? 'fact' : 'preference',
-    title: i % 3 === 0 ? null : `title ${i}`,
-    tags: i % 4 === 0 ? [] : i === 5 ? ['日本語', 'x'] : [`t${i}`],
-    metadata: i === 7 ? { where: 'Lisbon', n: 3 } : {},
-    confidence: i / 13,
-    importance: 1 - i / 13,
-    source: 'agent',
-    provenance: 'test',
-    pinned: i % 3 === 1,
-    immutable: i === 9 || i === 12,
-    expires_at: i % 5 === 0 ? null : T0 + i * 86_400_000,
-    created_at: T0 - i,
-    updated_at: T0 + i,
-    version: i + 1,
-    vector: new Float32Array([i, 0.5, -1, 0]),
-  }));
-}
+const rows = () => edgeCaseMemories(13);
 
 const pk = (m: StoredMemory) => `${m.namespace}/${m.id}`;
 

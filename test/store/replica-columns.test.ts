@@ -8,42 +8,16 @@
  */
 import * as lancedb from '@lancedb/lancedb';
 import { describe, expect, it } from 'vitest';
-import type { StoredMemory } from '../../src/model.js';
 import { arrow } from '../../src/store/arrow.js';
 import { appendArrow, memoriesTable } from '../../src/store/arrow-rows.js';
 import { openOrCreateMemories } from '../../src/store/db.js';
 import { booleans, numbers, stringLists, strings } from '../../src/store/replica/columns.js';
 import { AgentReplica, REPLICA_COLUMNS } from '../../src/store/replica/replica.js';
 import { tempDir } from '../helpers/harness.js';
+import { edgeCaseMemories, T0 } from '../helpers/stored-memories.js';
 
 const DIM = 4;
-const T0 = Date.UTC(2026, 11, 3, 6, 0, 0, 123);
-
-const memories = (): StoredMemory[] =>
-  Array.from({ length: 21 }, (_, i) => ({
-    id: `mem_${i}`,
-    namespace: 'agent:a',
-    agent_id: 'a',
-    session_id: `ses_${String(i % 3).repeat(16)}`,
-    ord: i + 1,
-    content: i === 3 ? 'Grüße aus Köln 🍺 — «quoted» \'single\' "double" 東京' : `memory ${i}`,
-    content_hash: `${i}`.padStart(64, '0'),
-    type: i % 2 ? 'fact' : 'preference',
-    title: i % 3 === 0 ? null : `title ${i} ✓`,
-    tags: i % 4 === 0 ? [] : i === 5 ? ['日本語', 'x', 'y'] : [`t${i}`],
-    metadata: i === 7 ? { where: 'Lisbon', n: 3, nested: { a: [1, 2] } } : {},
-    confidence: i / 21,
-    importance: 1 - i / 21,
-    source: 'agent',
-    provenance: i === 8 ? 'import' : 'test',
-    pinned: i % 3 === 1,
-    immutable: i === 9 || i === 20,
-    expires_at: i % 5 === 0 ? null : T0 + i * 86_400_000,
-    created_at: T0 - i,
-    updated_at: T0 + i,
-    version: i + 1,
-    vector: new Float32Array([i, 0.5, -1, 0]),
-  }));
+const memories = () => edgeCaseMemories(21);
 
 describe('replica rows from record batches', () => {
   it('are the memories LanceDB holds, value for value', async () => {
