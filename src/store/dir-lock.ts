@@ -62,7 +62,7 @@ interface LockState {
 interface Staged {
   path: string;
   owner: Owner;
-  /** When it was made (epoch ms): its mtime, which another host reads as the heartbeat. */
+  /** When its making began (epoch ms): at or before its mtime, which another host reads as the heartbeat. */
   madeAt: number;
 }
 
@@ -134,7 +134,7 @@ export class DirectoryLock implements CrossProcessLock {
     try {
       await mkdir(staged.path);
       await writeFile(join(staged.path, 'owner'), JSON.stringify(staged.owner));
-      return { ...staged, madeAt: Date.now() };
+      return staged;
     } catch {
       await rm(staged.path, { recursive: true, force: true }).catch(() => undefined);
       return undefined;
