@@ -52,7 +52,6 @@ export async function openRemote(loc: StoreLocation, settings: StorageSettings):
   }
 }
 
-/** What LanceDB's `connect` gets besides the URI. */
 /**
  * LanceDB's caches, bounded. Its default session allows 1 GiB of metadata and
  * 6 GiB of index pages, and a long-running writer fills the first with a
@@ -70,6 +69,7 @@ export const INDEX_CACHE_BYTES = 256n << 20n;
 let session: Session | undefined;
 const lanceSession = (): Session => (session ??= new Session(INDEX_CACHE_BYTES, METADATA_CACHE_BYTES));
 
+/** What LanceDB's `connect` gets besides the URI. */
 export function lanceOptions(loc: StoreLocation, settings: StorageSettings, readConsistencyInterval: number): Partial<ConnectionOptions> {
   if (loc.kind === 'local') return { readConsistencyInterval, session: lanceSession() };
   if (loc.kind === 'db') {

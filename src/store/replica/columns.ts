@@ -15,9 +15,10 @@ const { Type } = arrow;
  */
 export type Reader<T> = (i: number) => T;
 
-function plain(v: Vector, typeId: number): Data | undefined {
+/** The column's one chunk, if it is one chunk at offset 0 of one of these types. */
+function plain(v: Vector, ...typeIds: number[]): Data | undefined {
   const d = v.data.length === 1 ? (v.data[0] as Data) : undefined;
-  return d && d.offset === 0 && d.type.typeId === typeId ? d : undefined;
+  return d && d.offset === 0 && typeIds.includes(d.type.typeId) ? d : undefined;
 }
 
 /** Validity of row i (nulls only where the column has any). */
@@ -39,10 +40,9 @@ export function strings(v: Vector): Reader<string | null> {
 
 /** Int32, Float64 and millisecond-timestamp columns as numbers. */
 export function numbers(v: Vector): Reader<number | null> {
-  const d = v.data.length === 1 ? (v.data[0] as Data) : undefined;
+  const d = plain(v, Type.Int, Type.Float, Type.Timestamp);
   const values = d?.values as unknown;
-  const fixed = d && d.offset === 0 && (d.type.typeId === Type.Int || d.type.typeId === Type.Float || d.type.typeId === Type.Timestamp);
-  if (!fixed || !(values instanceof Int32Array || values instanceof Float64Array || values instanceof BigInt64Array)) {
+  if (!d || !(values instanceof Int32Array || values instanceof Float64Array || values instanceof BigInt64Array)) {
     return (i) => {
       const x = v.get(i) as number | bigint | null;
       return x === null ? null : Number(x);

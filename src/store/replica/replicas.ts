@@ -3,6 +3,7 @@ import { StorageError } from '../../errors.js';
 import { log } from '../../log.js';
 import { timed } from '../../timing.js';
 import { col, sqlStr } from '../sql.js';
+import { strings } from './columns.js';
 import { readAhead } from './read-ahead.js';
 import { AgentReplica, REPLICA_COLUMNS, type ReplicaRow } from './replica.js';
 
@@ -213,8 +214,8 @@ async function pksOf(table: Table, label: string): Promise<Set<string>> {
   const pks = new Set<string>();
   try {
     await readAhead(table.query().select(['pk']), (batch) => {
-      const column = batch.getChild('pk')!;
-      for (let i = 0; i < batch.numRows; i++) pks.add(column.get(i) as string);
+      const pk = strings(batch.getChild('pk')!);
+      for (let i = 0; i < batch.numRows; i++) pks.add(pk(i)!);
     });
   } catch (err) {
     throw new StorageError(`reading the keys of the memories of ${label} failed: ${message(err)}`, { cause: err });
