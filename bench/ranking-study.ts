@@ -35,9 +35,10 @@ function grid(base: RankingProfile, mode: SearchMode): Grid {
         for (const vectorBackwardWeight of [0, 0.1, 0.2, 0.3])
           out.push({ name: `tau ${vectorSharpness} fwd ${vectorForwardWeight} back ${vectorBackwardWeight}`, profile: { ...base, vectorSharpness, vectorForwardWeight, vectorBackwardWeight } });
   } else {
-    for (const vectorFloor of [0, 0.1, 0.2, 0.3, 0.4])
-      for (const vectorScale of [0.1, 0.2, 0.3, 0.5, 0.8, 1])
-        out.push({ name: `floor ${vectorFloor} scale ${vectorScale}`, profile: { ...base, vectorFloor, vectorScale } });
+    for (const hybridLending of [false, true])
+      for (const vectorFloor of [0, 0.1, 0.2, 0.3, 0.4])
+        for (const vectorScale of [0.1, 0.2, 0.3, 0.5, 0.8, 1])
+          out.push({ name: `floor ${vectorFloor} scale ${vectorScale}${hybridLending ? ' lending' : ''}`, profile: { ...base, vectorFloor, vectorScale, hybridLending } });
   }
   return out;
 }

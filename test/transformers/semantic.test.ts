@@ -122,3 +122,36 @@ describe('one embedder per database: local ↔ transformers', () => {
     }
   });
 });
+
+describe('hybrid lends a semantic match to its reply (SEMANTIC_RANKING.hybridLending)', () => {
+  it("the answer after a turn that means what the question asks ranks by that turn's similarity, though it shares neither words nor meaning with the question", async () => {
+    const h = await startHarness({ env: transformersEnv() });
+    try {
+      const turns = [
+        'A: The weather was lovely at the lake this weekend.',
+        'B: We went sailing and had a picnic on the shore.',
+        'A: I adopted a puppy from the animal shelter last weekend.',
+        'B: Lovely! I hope Biscuit settles in well.',
+        'A: Did you finish the report for the quarterly meeting?',
+        'B: Almost, I need the sales figures from finance.',
+        'A: The bakery on Elm street sells great croissants.',
+        'B: Our team uses tabs, not spaces, in the Go code base.',
+      ];
+      const ids = (await h.ok('batch_remember', { memories: turns.map((content) => ({ content, type: 'episodic' })) })).results.map((r: any) => r.id);
+      const out = await h.ok('batch_search', { queries: [{ query: 'Did I get a new dog recently?', mode: 'hybrid', limit: 5, explain: true }] });
+      const hits: Array<{ id: string; score: number; explain: { text_evidence: number; vector_similarity: number } }> = out.results[0].results;
+      const puppy = hits.find((x) => x.id === ids[2]);
+      const reply = hits.find((x) => x.id === ids[3]);
+      expect(hits[0]!.id, JSON.stringify(hits)).toBe(ids[2]);
+      expect(reply, JSON.stringify(hits)).toBeDefined();
+      expect(hits.indexOf(reply!)).toBe(1);
+      expect(reply!.explain.text_evidence).toBe(0);
+      // Without lending, the score would be its own cosine through hybrid's floor (0.2) and scale (1).
+      const alone = Math.max(0, (reply!.explain.vector_similarity - 0.2) / 0.8);
+      expect(reply!.score).toBeGreaterThan(alone + 0.05);
+      expect(reply!.score).toBeLessThan(puppy!.score);
+    } finally {
+      await h.close();
+    }
+  });
+});
