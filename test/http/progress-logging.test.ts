@@ -1,14 +1,14 @@
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, startMcp, tempDir } from '../e2e/_spawn.js';
+import { callToolWithProgress } from '../helpers/progress.js';
 import { uniqueWord } from '../tools/_helpers.js';
 import { type HttpClient, useHttpHarness } from './_http.js';
 
-/** Calls a tool with a progress token, recording the notifications and the moment the result arrived. */
+/** Calls a tool with a progress token, recording the notifications that arrived before the result. */
 async function withProgress(client: HttpClient['client'], name: string, args: Record<string, unknown>) {
-  const seen: Progress[] = [];
-  const result = await client.callTool({ name, arguments: args }, undefined, { onprogress: (p) => void seen.push(p) });
-  return { seen: [...seen], result: result as any };
+  const { seen, result } = await callToolWithProgress(client, { name, arguments: args });
+  return { seen, result: result as any };
 }
 
 function expectWellFormed(seen: Progress[], items: number, atLeast = 3) {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeHub, startFakeHub } from '../helpers/fake-hub.js';
 import { type Harness, startHarness, tempDir } from '../helpers/harness.js';
+import { callToolWithProgress } from '../helpers/progress.js';
 import { testModelDir } from '../helpers/test-model.js';
 
 const MODEL = 'Xenova/all-MiniLM-L6-v2';
@@ -58,11 +59,10 @@ describe('transformers: the model loads in the background', () => {
   it('a call during the download fails per item with EMBEDDING_FAILED saying the model is still loading, with progress of the load; tools/list keeps answering', async () => {
     hub.hold(ONNX);
     h = await start();
-    const progress: Array<{ progress: number; total?: number; message?: string }> = [];
-    const res = await h.client.callTool(
+    const { seen: progress, result: res } = await callToolWithProgress(
+      h.client,
       { name: 'batch_remember', arguments: { memories: [{ content: 'waits for the model' }, { content: 'so does this one' }], options: { timeout_ms: 1_500 } } },
-      undefined,
-      { onprogress: (p) => progress.push(p), timeout: 30_000 },
+      { timeout: 30_000 },
     );
     const out = res.structuredContent as any;
     expect(out.failed).toBe(2);
