@@ -1,9 +1,28 @@
+import { join } from 'node:path';
+
 /**
  * What memlane's s3:// and s3+ddb:// stores need on a fresh moto server (the
  * S3 + DynamoDB emulator the storage tests and `npm run bench -- --store` start):
  * a bucket, and the DynamoDB table LanceDB commits through (hash key
  * `base_uri`, range key `version`), which an operator would create.
  */
+export interface MotoCommand {
+  bin: string;
+  args(host: string, port: number): string[];
+}
+
+/**
+ * How to start moto with its conditional writes made atomic: .ci/moto_server.py
+ * run by the venv's Python (plain `moto_server` lets two racing conditional
+ * creates both win now and then; the script says why).
+ */
+export function motoCommand(root: string): MotoCommand {
+  return {
+    bin: join(root, '.emulators', 'venv', 'bin', 'python'),
+    args: (host, port) => [join(root, '.ci', 'moto_server.py'), '-H', host, '-p', String(port)],
+  };
+}
+
 export async function prepareMoto(port: number, bucket: string, table: string, key: string): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');

@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { openApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createServer } from '../../src/server.js';
-import { prepareMoto } from '../moto.js';
+import { motoCommand, prepareMoto } from '../moto.js';
 import { memoryAt, querySets } from './corpus.js';
 
 export type StoreName = 'local' | 's3' | 's3+ddb';
@@ -140,6 +140,7 @@ const round = (x: number) => Math.round(x * 10) / 10;
 
 /** moto in server mode on a free port, with the bench's bucket and DynamoDB commit table. */
 async function startMoto(root: string): Promise<{ child: ChildProcess; port: number }> {
+  const moto = motoCommand(root);
   const bin = join(root, '.emulators', 'venv', 'bin', 'moto_server');
   if (!existsSync(bin)) throw new Error(`--store s3 needs moto: run \`bash .ci/emulators.sh\` (missing ${bin})`);
   const port = await new Promise<number>((resolve) => {
@@ -148,7 +149,7 @@ async function startMoto(root: string): Promise<{ child: ChildProcess; port: num
       s.close(() => resolve(p));
     });
   });
-  const child = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const child = spawn(moto.bin, moto.args('127.0.0.1', port), { stdio: 'ignore' });
   const until = Date.now() + 30_000;
   for (;;) {
     try {
