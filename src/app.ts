@@ -4,6 +4,7 @@ import type { EmbedderInfo } from './store/db.js';
 import { guardedEmbedder } from './embed/guarded.js';
 import { createEmbedder } from './embed/index.js';
 import { Sessions } from './scope/sessions.js';
+import { tuneAllocator } from './store/allocator.js';
 import { Database } from './store/db.js';
 import { Maintainer, type MaintenanceKnobsForTests, type TableReport } from './store/maintenance.js';
 import { MemoryStore, type WallRemovedForTests } from './store/memories.js';
@@ -41,6 +42,8 @@ export interface OpenOptions {
 }
 
 export async function openApp(config: Config, opts: OpenOptions = {}): Promise<App> {
+  // Before LanceDB reads anything: what its reads free then goes back to the system.
+  if (config.store.releaseFreedMemory) await tuneAllocator();
   let db: Database;
   let embedder: Embedder;
   let store: MemoryStore;

@@ -41,6 +41,7 @@ const envSchema = z.object({
   MEMLANE_SINGLE_WRITER: z.enum(['0', '1', 'true', 'false']).default('0'),
   MEMLANE_LEASE_TTL_MS: z.coerce.number().int().min(1_000).max(600_000).default(DEFAULT_LEASE_TTL_MS),
   MEMLANE_READ_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(DEFAULT_READ_INTERVAL_MS),
+  MEMLANE_MALLOC_TRIM: z.enum(['0', '1', 'true', 'false']).default('1'),
   // Read by log.ts when it loads (it logs before any config exists); checked here so a typo is said, not ignored.
   MEMLANE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be one of debug, info, warn, error' }).default('info'),
 });
@@ -90,6 +91,8 @@ export interface StoreConfig {
   leaseTtlMs: number;
   /** A read replica's LanceDB `readConsistencyInterval`: the bound on how stale its reads may be. */
   readIntervalMs: number;
+  /** Linux/glibc: fix malloc's trim threshold so that memory LanceDB frees goes back to the system (store/allocator.ts). */
+  releaseFreedMemory: boolean;
 }
 
 /** What only `memlane serve --http` reads (contract §6). */
@@ -153,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       singleWriter: e.MEMLANE_SINGLE_WRITER === '1' || e.MEMLANE_SINGLE_WRITER === 'true',
       leaseTtlMs: e.MEMLANE_LEASE_TTL_MS,
       readIntervalMs: e.MEMLANE_READ_INTERVAL_MS,
+      releaseFreedMemory: e.MEMLANE_MALLOC_TRIM === '1' || e.MEMLANE_MALLOC_TRIM === 'true',
     },
   };
 }

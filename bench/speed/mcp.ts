@@ -40,11 +40,13 @@ export async function callTool(conn: Connection, name: string, args: Record<stri
 /**
  * The parent's environment without MEMLANE_* / OPENAI_* / MEMORY_FILE_PATH from the
  * developer's shell (which would change what is measured), plus `extra`.
+ * MEMLANE_MALLOC_TRIM passes through: `MEMLANE_MALLOC_TRIM=0 npm run bench` is how
+ * glibc's defaults are measured against memlane's allocator setting.
  */
 export function childEnv(extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || k.startsWith('MEMLANE_') || k.startsWith('OPENAI_') || k === 'MEMORY_FILE_PATH') continue;
+    if (v === undefined || (k.startsWith('MEMLANE_') && k !== 'MEMLANE_MALLOC_TRIM') || k.startsWith('OPENAI_') || k === 'MEMORY_FILE_PATH') continue;
     env[k] = v;
   }
   return { ...env, LANCEDB_LOG: 'error', ...extra };

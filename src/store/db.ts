@@ -27,7 +27,7 @@ export { EmbedderMismatchError };
 export { isLocalUri };
 
 /** The store settings of a plain local start (tests, tools): writable, no options. */
-export const LOCAL_STORE: StoreConfig = { readOnly: false, singleWriter: false, leaseTtlMs: 20_000, readIntervalMs: 1_000 };
+export const LOCAL_STORE: StoreConfig = { readOnly: false, singleWriter: false, leaseTtlMs: 20_000, readIntervalMs: 1_000, releaseFreedMemory: true };
 
 /**
  * One open database: the connection, the sessions and meta tables, one
