@@ -51,6 +51,7 @@ configuration (environment; README.md "Configuration" says more):
   MEMLANE_MAINTENANCE_INTERVAL_MS   background maintenance (60000; 0: off)
   MEMLANE_LOG_LEVEL                 debug | info (default) | warn | error, on stderr
   MEMLANE_SLOW_CALL_MS              slower calls warn the client (2000)
+  MEMLANE_MALLOC_TRIM               Linux: return freed memory to the OS (1; 0: off)
   MEMLANE_STORAGE_OPTIONS           object storage: JSON options for LanceDB
   MEMLANE_READ_ONLY                 1: a read replica (never writes)
   MEMLANE_SINGLE_WRITER             1: write to a store without conditional writes
