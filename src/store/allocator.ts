@@ -31,7 +31,8 @@ export type AllocatorTuning =
 
 /** glibc's M_TRIM_THRESHOLD (malloc.h). */
 const M_TRIM_THRESHOLD = -1;
-export const TRIM_THRESHOLD = 128 * 1024;
+/** 128 KiB: glibc's own starting value for both thresholds. */
+const TRIM_THRESHOLD = 128 * 1024;
 /** Environment settings glibc reads at start that this would override (each of them also fixes the thresholds). */
 const USER_TUNINGS = ['MALLOC_TRIM_THRESHOLD_', 'MALLOC_MMAP_THRESHOLD_', 'MALLOC_TOP_PAD_'];
 const USER_TUNABLES = /glibc\.malloc\.(trim_threshold|mmap_threshold|top_pad)=/;
