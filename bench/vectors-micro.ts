@@ -118,10 +118,12 @@ const mb = (x: number) => Math.round(x / 1e5) / 10;
 function capacity(index: VectorIndex): number {
   const held = index as unknown as Record<string, unknown>;
   let bytes = 0;
-  for (const key of ['slots', 'values', 'postings']) {
-    const arrays = held[key];
-    if (Array.isArray(arrays)) for (const a of arrays as ArrayBufferView[]) bytes += a.byteLength;
-  }
+  // The layouts' arrays: per dimension one array (`slots`, `values`, the older `postings`) or a list of blocks (`blocks`).
+  const add = (x: unknown): void => {
+    if (Array.isArray(x)) x.forEach(add);
+    else if (ArrayBuffer.isView(x)) bytes += x.byteLength;
+  };
+  for (const key of ['slots', 'values', 'postings', 'blocks']) add(held[key]);
   return bytes;
 }
 

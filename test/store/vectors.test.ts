@@ -59,8 +59,8 @@ class BruteForce {
   }
 }
 
-function pair() {
-  const index = vectorIndexFor('local', DIM);
+function pair(block?: number) {
+  const index = vectorIndexFor('local', DIM, block);
   const brute = new BruteForce();
   return {
     index,
@@ -90,10 +90,12 @@ function expectSame(p: ReturnType<typeof pair>, query: Float32Array, k: number, 
   return got;
 }
 
-describe('sparse vector index', () => {
+// The default blocks (2,048 postings) and tiny ones, so that nearly every dimension's
+// postings, slot gaps and gap-bridging postings run across block boundaries.
+for (const block of [undefined, 5]) describe(`sparse vector index${block ? `, in blocks of ${block} postings` : ''}`, () => {
   it('returns exactly the brute force’s top k over thousands of random sparse signed vectors, with deletions, a filter and ties', () => {
     const r = rng(1);
-    const p = pair();
+    const p = pair(block);
     const n = 4000;
     const alive = new Uint8Array(n);
     const vectors: Float32Array[] = [];
@@ -117,7 +119,7 @@ describe('sparse vector index', () => {
 
   it('asks the filter only of live slots with a positive cosine, once each, and leaves out cosine ≤ 0', () => {
     const r = rng(2);
-    const p = pair();
+    const p = pair(block);
     const n = 3000;
     const alive = new Uint8Array(n).fill(1);
     for (let slot = 0; slot < n; slot++) p.add(slot, sparse(r, 1 + Math.floor(r() * 100)));
@@ -132,7 +134,7 @@ describe('sparse vector index', () => {
 
   it('gives nothing for a zero query, or k = 0, and no more than there are matches', () => {
     const r = rng(3);
-    const p = pair();
+    const p = pair(block);
     const alive = new Uint8Array(100).fill(1);
     for (let slot = 0; slot < 100; slot++) p.add(slot, sparse(r, 20, 40)); // dimensions 0–39 only
     expect(p.index.search(new Float32Array(DIM), 10, alive, () => true)).toEqual([]);
@@ -146,7 +148,7 @@ describe('sparse vector index', () => {
 
   it('stays exact as vectors are appended between searches, across slot gaps wider than 65,535', () => {
     const r = rng(4);
-    const p = pair();
+    const p = pair(block);
     const size = 300_000;
     const alive = new Uint8Array(size);
     const queries = Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? sparse(r, 60) : sparse(r, 4, 8, 760)));
@@ -165,7 +167,7 @@ describe('sparse vector index', () => {
   });
 
   it('takes slots in ascending order only', () => {
-    const index = vectorIndexFor('local', DIM);
+    const index = vectorIndexFor('local', DIM, block);
     const v = sparse(rng(5), 10);
     index.add(5, v);
     expect(() => index.add(5, v)).toThrow(/ascending/);
@@ -178,10 +180,57 @@ describe('sparse vector index', () => {
     const r = rng(6);
     const texts = Array.from({ length: 2000 }, () => Array.from({ length: 4 + Math.floor(r() * 8) }, () => words[Math.floor(r() * words.length)]!).join(' '));
     const vectors = await embedder.embed(texts);
-    const p = pair();
+    const p = pair(block);
     const alive = new Uint8Array(vectors.length).fill(1);
     vectors.forEach((v, slot) => p.add(slot, v));
     const queries = await embedder.embed(['falcon database', 'which staging migration', 'espresso', 'small pull request review on tuesday']);
     for (const q of queries) for (const k of [1, 10, 100]) expectSame(p, q, k, alive, (slot) => slot % 5 !== 1);
+  });
+});
+
+describe('dense vector index', () => {
+  it('in blocks of rows gives what one scan of every row gives, with deletions, a filter and rows added between searches', () => {
+    const dim = 24;
+    const r = rng(8);
+    const dense = () => Float32Array.from({ length: dim }, () => r() - 0.4);
+    const vectors: Float32Array[] = [];
+    const alive = new Uint8Array(1000);
+    const blocked = vectorIndexFor('openai', dim, 7);
+    const reference = (query: Float32Array, k: number, accept: (slot: number) => boolean) => {
+      const unit = (v: Float32Array) => {
+        const n = Math.hypot(...v);
+        return Float32Array.from(v, (x) => x / n);
+      };
+      const q = unit(query);
+      return vectors
+        .map((v, slot) => {
+          const u = unit(v);
+          let s = 0;
+          for (let d = 0; d < dim; d++) s += q[d]! * u[d]!;
+          return { slot, score: Math.min(1, s) };
+        })
+        .filter((x) => x.score > 0 && alive[x.slot] === 1 && accept(x.slot))
+        .sort((a, b) => b.score - a.score || b.slot - a.slot)
+        .slice(0, k);
+    };
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 60 + round * 37; i++) {
+        const slot = vectors.length;
+        vectors.push(dense());
+        blocked.add(slot, vectors[slot]!);
+        alive[slot] = r() < 0.1 ? 0 : 1;
+      }
+      for (let q = 0; q < 10; q++) {
+        const query = dense();
+        for (const k of [1, 10, 1000]) {
+          const accept = (slot: number) => slot % 5 !== q % 5;
+          const got = blocked.search(query, k, alive, accept);
+          const want = reference(query, k, accept);
+          expect(got.map((x) => x.slot)).toEqual(want.map((x) => x.slot));
+          got.forEach((x, i) => expect(Math.abs(x.score - want[i]!.score)).toBeLessThanOrEqual(1e-6));
+        }
+      }
+    }
+    expect(blocked.bytes, 'blocks of 7 rows: at most one partly filled').toBeLessThanOrEqual(Math.ceil(vectors.length / 7) * 7 * dim * 4);
   });
 });

@@ -10,6 +10,14 @@ export function grown<T extends TypedArray>(array: T, needed: number): T {
   return next;
 }
 
+/** A copy of `array` with room for exactly `length` elements (at least its own). */
+export function resized<T extends TypedArray>(array: T, length: number): T {
+  if (length <= array.length) return array;
+  const next = new (array.constructor as new (n: number) => T)(length);
+  next.set(array);
+  return next;
+}
+
 /**
  * `array` cut down to `used` elements plus an eighth of headroom, when that
  * saves at least a quarter of it: a replica built by appending holds up to

@@ -1,4 +1,4 @@
-import { grown, trimmed } from './growable.js';
+import { grown, resized, trimmed } from './growable.js';
 import { TopK } from './topk.js';
 
 /**
@@ -11,7 +11,8 @@ import { TopK } from './topk.js';
  *   16-bit fixed point (error ≤ 1.5·10⁻⁵ per component) packed with the slot
  *   gap into 4 bytes a posting (SparseVectors says why, and what was measured
  *   not to pay);
- * - dense (neural and remote embedders): one row of float32 per vector.
+ * - dense (neural and remote embedders): one row of float32 per vector, in
+ *   blocks of rows.
  * Vectors are normalised on the way in, so a dot product is the cosine.
  */
 export interface VectorIndex {
@@ -24,11 +25,24 @@ export interface VectorIndex {
   trim(): void;
 }
 
-export function vectorIndexFor(provider: string, dim: number): VectorIndex {
-  return provider === 'local' ? new SparseVectors(dim) : new DenseVectors(dim);
+/**
+ * `block`: postings (sparse) or rows (dense) per block once an index is past
+ * its first block; tests set it small to cross block boundaries.
+ */
+export function vectorIndexFor(provider: string, dim: number, block?: number): VectorIndex {
+  return provider === 'local' ? new SparseVectors(dim, block) : new DenseVectors(dim, block);
 }
 
 const FIXED = 32_767;
+/**
+ * 8 KiB blocks of postings: at 100,000 memories a dimension holds ~19,000
+ * (10 blocks; a query's ~90 dimensions make ~900 calls of the scatter loop,
+ * nothing next to its 1.7 million postings), and the unused rest is at most
+ * 6 MiB over all 768 dimensions. Below glibc's mmap threshold (128 KiB).
+ */
+const POSTINGS_PER_BLOCK = 2048;
+/** Dense rows per block: 1.5 MiB at 384-d, 6 MiB at 1536-d. */
+const ROWS_PER_BLOCK = 1024;
 /** The largest slot gap one posting can carry (its upper 16 bits). */
 const MAX_GAP = 0xffff;
 
@@ -66,19 +80,32 @@ function unit(v: Float32Array): { v: Float32Array; norm: number } {
  * in one pass over the postings with interleaved scores (~4× slower than one
  * query after another: the queries share few dimensions, and the scores no
  * longer stay in cache).
+ *
+ * A dimension's postings are a list of blocks: the first grows by doubling up
+ * to `block` postings, then each new block holds `block`. A single array per
+ * dimension grown by doubling held up to twice what it needed while a
+ * replica grew by its own writes, left the outgrown copies for the garbage
+ * collector during a load (75 MB of postings at 100,000 memories), and needed
+ * a trimmed copy of every array afterwards; blocks leave at most one
+ * partly filled block per dimension and are never copied once full.
  */
 class SparseVectors implements VectorIndex {
-  private readonly postings: Int32Array[];
-  private readonly lengths: Int32Array;
+  /** Per dimension, its blocks of postings; every block but the last is full (its whole length). */
+  private readonly blocks: Int32Array[][];
+  /** Per dimension, the postings held in its last block. */
+  private readonly tails: Int32Array;
   /** Per dimension, the slot of its last posting (-1: none yet). */
   private readonly lastSlot: Int32Array;
   private scores = new Float64Array(1024);
   private stored = 0;
   private lastAdded = -1;
 
-  constructor(private readonly dim: number) {
-    this.postings = Array.from({ length: dim }, () => new Int32Array(16));
-    this.lengths = new Int32Array(dim);
+  constructor(
+    private readonly dim: number,
+    private readonly block = POSTINGS_PER_BLOCK,
+  ) {
+    this.blocks = Array.from({ length: dim }, () => [new Int32Array(Math.min(16, block))]);
+    this.tails = new Int32Array(dim);
     this.lastSlot = new Int32Array(dim).fill(-1);
   }
 
@@ -94,20 +121,32 @@ class SparseVectors implements VectorIndex {
       if (x === 0) continue;
       const prev = this.lastSlot[d]!;
       let gap = prev < 0 ? slot : slot - prev;
-      const bridges = gap > MAX_GAP ? Math.ceil(gap / MAX_GAP) - 1 : 0;
-      let n = this.lengths[d]!;
-      let postings = this.postings[d]!;
-      if (n + bridges + 1 > postings.length) postings = this.postings[d] = grown(postings, n + bridges + 1);
-      for (let b = 0; b < bridges; b++) {
-        postings[n++] = MAX_GAP << 16;
+      while (gap > MAX_GAP) {
+        this.append(d, MAX_GAP << 16);
         gap -= MAX_GAP;
       }
-      postings[n++] = (gap << 16) | (Math.round(x * scale) & 0xffff);
-      this.stored += n - this.lengths[d]!;
-      this.lengths[d] = n;
+      this.append(d, (gap << 16) | (Math.round(x * scale) & 0xffff));
       this.lastSlot[d] = slot;
     }
     if (slot >= this.scores.length) this.scores = grown(this.scores, slot + 1);
+  }
+
+  /** One posting at the end of dimension d's list. */
+  private append(d: number, posting: number): void {
+    const list = this.blocks[d]!;
+    let last = list[list.length - 1]!;
+    let n = this.tails[d]!;
+    if (n === last.length) {
+      if (list.length === 1 && last.length < this.block) {
+        last = list[0] = resized(last, Math.min(this.block, last.length * 2));
+      } else {
+        list.push((last = new Int32Array(this.block)));
+        n = 0;
+      }
+    }
+    last[n] = posting;
+    this.tails[d] = n + 1;
+    this.stored++;
   }
 
   search(query: Float32Array, k: number, alive: Uint8Array, accept: (slot: number) => boolean): Array<{ slot: number; score: number }> {
@@ -117,17 +156,26 @@ class SparseVectors implements VectorIndex {
     let last = -1;
     for (let d = 0; d < this.dim; d++) {
       const q = query[d]!;
-      if (q === 0) continue;
-      const n = this.lengths[d]!;
-      if (n === 0) continue;
-      scatter(this.postings[d]!, n, q / norm / FIXED, scores);
+      if (q === 0 || this.lastSlot[d]! < 0) continue;
+      const w = q / norm / FIXED;
+      const list = this.blocks[d]!;
+      const full = list.length - 1;
+      // Slot gaps run on from one block into the next.
+      let slot = 0;
+      for (let b = 0; b < full; b++) slot = scatter(list[b]!, list[b]!.length, w, scores, slot);
+      scatter(list[full]!, this.tails[d]!, w, scores, slot);
       if (this.lastSlot[d]! > last) last = this.lastSlot[d]!;
     }
     return topOfScores(scores, last, k, alive, accept);
   }
 
   trim(): void {
-    for (let d = 0; d < this.dim; d++) this.postings[d] = trimmed(this.postings[d]!, this.lengths[d]!);
+    // A dimension still in its first block gives back what doubling left unused (small tables);
+    // past it, what is unused is at most the last block's rest.
+    for (let d = 0; d < this.dim; d++) {
+      const list = this.blocks[d]!;
+      if (list.length === 1) list[0] = trimmed(list[0]!, this.tails[d]!);
+    }
   }
 
   get bytes(): number {
@@ -161,12 +209,13 @@ export function topOfScores(scores: Float64Array, last: number, k: number, alive
 }
 
 /**
- * scores[slot] += w · value for the first `n` postings of one dimension. Kept
+ * scores[slot] += w · value for the first `n` postings of one block of a
+ * dimension, whose slots run on from `from`; returns the last slot. Kept
  * small and monomorphic so it is optimised on its own; unrolled by four (the
  * four slots are distinct, so the adds are independent).
  */
-function scatter(postings: Int32Array, n: number, w: number, scores: Float64Array): void {
-  let slot = 0;
+function scatter(postings: Int32Array, n: number, w: number, scores: Float64Array, from: number): number {
+  let slot = from;
   let j = 0;
   for (; j + 3 < n; j += 4) {
     const e0 = postings[j]!;
@@ -188,19 +237,39 @@ function scatter(postings: Int32Array, n: number, w: number, scores: Float64Arra
     slot += e >>> 16;
     scores[slot] = scores[slot]! + w * ((e << 16) >> 16);
   }
+  return slot;
 }
 
+/**
+ * The dense layout: unit rows of float32 in blocks of `block` rows (the first
+ * block grows by doubling up to that). One array for every row, grown by
+ * doubling, held up to twice the rows and needed a copy of all of them (and
+ * so three times their size, for a moment) at each growth: 150 MB of rows at
+ * 100,000 × 384-d.
+ */
 class DenseVectors implements VectorIndex {
-  private rows = new Float32Array(0);
+  private readonly blocks: Float32Array[] = [];
   private count = 0;
+  private readonly rowsPerBlock: number;
 
-  constructor(private readonly dim: number) {}
+  constructor(
+    private readonly dim: number,
+    block = ROWS_PER_BLOCK,
+  ) {
+    this.rowsPerBlock = block;
+  }
 
   add(slot: number, vector: Float32Array): void {
     const { norm } = unit(vector);
-    this.rows = grown(this.rows, (slot + 1) * this.dim);
-    const base = slot * this.dim;
-    for (let d = 0; d < this.dim; d++) this.rows[base + d] = norm === 0 ? 0 : vector[d]! / norm;
+    const b = Math.floor(slot / this.rowsPerBlock);
+    // Rows are added in slot order; a block skipped by a slot gap is still made (its rows stay 0).
+    while (this.blocks.length <= b) this.blocks.push(new Float32Array(this.blocks.length === 0 ? Math.min(16, this.rowsPerBlock) * this.dim : this.rowsPerBlock * this.dim));
+    const row = slot - b * this.rowsPerBlock;
+    const needed = (row + 1) * this.dim;
+    if (needed > this.blocks[b]!.length) this.blocks[b] = resized(this.blocks[b]!, Math.min(this.rowsPerBlock * this.dim, Math.max(needed, this.blocks[b]!.length * 2)));
+    const rows = this.blocks[b]!;
+    const base = row * this.dim;
+    for (let d = 0; d < this.dim; d++) rows[base + d] = norm === 0 ? 0 : vector[d]! / norm;
     this.count = Math.max(this.count, slot + 1);
   }
 
@@ -209,24 +278,29 @@ class DenseVectors implements VectorIndex {
     if (norm === 0) return [];
     const q = Float32Array.from(query, (x) => x / norm);
     const dim = this.dim;
-    const rows = this.rows;
     const top = new TopK(k);
-    for (let slot = 0; slot < this.count; slot++) {
-      if (alive[slot] !== 1) continue;
-      const base = slot * dim;
-      let s = 0;
-      for (let d = 0; d < dim; d++) s += q[d]! * rows[base + d]!;
-      if (s > 0 && top.admits(slot, s) && accept(slot)) top.offer(slot, Math.min(1, s));
+    for (let b = 0; b < this.blocks.length; b++) {
+      const rows = this.blocks[b]!;
+      const first = b * this.rowsPerBlock;
+      const end = Math.min(this.count, first + rows.length / dim);
+      for (let slot = first; slot < end; slot++) {
+        if (alive[slot] !== 1) continue;
+        const base = (slot - first) * dim;
+        let s = 0;
+        for (let d = 0; d < dim; d++) s += q[d]! * rows[base + d]!;
+        if (s > 0 && top.admits(slot, s) && accept(slot)) top.offer(slot, Math.min(1, s));
+      }
     }
     return top.result();
   }
 
   trim(): void {
-    // Not trimmed: the rows are one array (614 MB at 100,000 × 1536-d), and a trimmed copy
-    // would be made next to it, raising the peak the trim is meant to lower.
+    // Past the first block, what is unused is at most the last block's rest; the first block
+    // of a small table gives back what doubling left.
+    if (this.blocks.length === 1) this.blocks[0] = trimmed(this.blocks[0]!, this.count * this.dim);
   }
 
   get bytes(): number {
-    return this.rows.byteLength;
+    return this.blocks.reduce((sum, rows) => sum + rows.byteLength, 0);
   }
 }
