@@ -1,7 +1,8 @@
 import type { Table } from '@lancedb/lancedb';
 import { StorageError } from '../../errors.js';
 import { log } from '../../log.js';
-import { timed } from '../../timing.js';
+import { timed, timedSync } from '../../timing.js';
+import { collectGarbage } from './collect.js';
 import { col, sqlStr } from '../sql.js';
 import { strings } from './columns.js';
 import { readAhead } from './read-ahead.js';
@@ -139,7 +140,12 @@ async function load(table: Table, label: string, make: () => AgentReplica): Prom
   const dim = replica.dim;
   // The version first: rows committed during the scan are caught up again (idempotently) at the next call.
   replica.version = await versionOf(table, label);
-  for (const where of await loadRanges(table, label)) await readBatches(table, label, where, (rows) => replica.upsert(rows), dim);
+  const ranges = await loadRanges(table, label);
+  for (const where of ranges) {
+    await readBatches(table, label, where, (rows) => replica.upsert(rows), dim);
+    // The range's record batches are garbage now: freed at once rather than when V8 gets to them (see collect.ts).
+    if (ranges.length > 1) timedSync('load gc', collectGarbage);
+  }
   replica.trim();
   log.debug(`replica of ${label}: ${replica.size} memories loaded in ${Math.round(performance.now() - started)} ms`);
   return replica;
