@@ -9,6 +9,8 @@ import { join } from 'node:path';
 export interface MotoCommand {
   bin: string;
   args(host: string, port: number): string[];
+  /** The venv's `moto_server`: present once `.ci/emulators.sh` has installed moto. */
+  installed: string;
 }
 
 /**
@@ -20,6 +22,7 @@ export function motoCommand(root: string): MotoCommand {
   return {
     bin: join(root, '.emulators', 'venv', 'bin', 'python'),
     args: (host, port) => [join(root, '.ci', 'moto_server.py'), '-H', host, '-p', String(port)],
+    installed: join(root, '.emulators', 'venv', 'bin', 'moto_server'),
   };
 }
 

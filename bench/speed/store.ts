@@ -141,8 +141,7 @@ const round = (x: number) => Math.round(x * 10) / 10;
 /** moto in server mode on a free port, with the bench's bucket and DynamoDB commit table. */
 async function startMoto(root: string): Promise<{ child: ChildProcess; port: number }> {
   const moto = motoCommand(root);
-  const bin = join(root, '.emulators', 'venv', 'bin', 'moto_server');
-  if (!existsSync(bin)) throw new Error(`--store s3 needs moto: run \`bash .ci/emulators.sh\` (missing ${bin})`);
+  if (!existsSync(moto.installed)) throw new Error(`--store s3 needs moto: run \`bash .ci/emulators.sh\` (missing ${moto.installed})`);
   const port = await new Promise<number>((resolve) => {
     const s = netServer().listen(0, '127.0.0.1', () => {
       const p = (s.address() as { port: number }).port;

@@ -43,8 +43,8 @@ declare module 'vitest' {
 }
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const MOTO = join(ROOT, '.emulators', 'venv', 'bin', 'moto_server');
 const MOTO_SERIAL = motoCommand(ROOT);
+export const MOTO = MOTO_SERIAL.installed;
 export const BUCKET = 'memlane';
 export const DDB_TABLE = 'memlane-commits';
 
