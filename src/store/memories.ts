@@ -272,7 +272,6 @@ export class MemoryStore {
   }
 }
 
-/** The record without its vector (what a replica keeps). */
 /**
  * The record a replica keeps of a memory written by this process: every field
  * in one literal, in the order AgentReplica.rowsOf builds loaded ones. Why

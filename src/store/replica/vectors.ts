@@ -250,14 +250,11 @@ function scatter(postings: Int32Array, n: number, w: number, scores: Float64Arra
 class DenseVectors implements VectorIndex {
   private readonly blocks: Float32Array[] = [];
   private count = 0;
-  private readonly rowsPerBlock: number;
 
   constructor(
     private readonly dim: number,
-    block = ROWS_PER_BLOCK,
-  ) {
-    this.rowsPerBlock = block;
-  }
+    private readonly rowsPerBlock = ROWS_PER_BLOCK,
+  ) {}
 
   add(slot: number, vector: Float32Array): void {
     const { norm } = unit(vector);
