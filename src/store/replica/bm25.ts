@@ -8,6 +8,20 @@ export interface TextMatch {
   matchedIdf: number;
 }
 
+/** Whether a term's postings (in ascending slot order: slots are only ever appended) hold `slot`. */
+function holds(p: Postings, slot: number): boolean {
+  let lo = 0;
+  let hi = p.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const at = p.slots[mid]!;
+    if (at === slot) return true;
+    if (at < slot) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
 /** LanceDB's BM25 constants (lance-index scorer.rs). */
 const K1 = 1.2;
 const B = 0.75;
@@ -35,7 +49,9 @@ export class Bm25Index {
   private docs = 0;
   private tokens = 0;
   private scores = new Float64Array(1024);
-  private matched = new Float64Array(1024);
+  /** The slots a search has scored, in the order first scored (scratch, reused). */
+  private touched = new Int32Array(1024);
+  private lastSlot = -1;
 
   /** Gives back what growing by doubling left unused (after a full load). */
   trim(): void {
@@ -45,8 +61,10 @@ export class Bm25Index {
     }
   }
 
-  /** `terms` with repeats, as `analyze` returns them. */
+  /** `terms` with repeats, as `analyze` returns them. Slots only ever grow (the replica appends), which keeps every term's postings in slot order. */
   add(slot: number, terms: readonly string[]): void {
+    if (slot <= this.lastSlot) throw new Error(`full-text slots must be added in ascending order (${slot} after ${this.lastSlot})`);
+    this.lastSlot = slot;
     if (slot >= this.lengths.length) this.lengths = grown(this.lengths, slot + 1);
     this.lengths[slot] = Math.min(terms.length, 65_535);
     this.docs++;
@@ -85,40 +103,50 @@ export class Bm25Index {
     if (this.docs <= 0 || terms.length === 0) return [];
     const avg = this.tokens / this.docs;
     this.scores = grown(this.scores, this.lengths.length);
-    this.matched = grown(this.matched, this.lengths.length);
-    const scores = this.scores;
-    const matched = this.matched;
-    const touched: number[] = [];
+    this.touched = grown(this.touched, this.lengths.length);
+    const { scores, touched, lengths } = this;
+    // A term's weight in a document is idf·(K1 + 1)·tf / (tf + K1·(1 − B + B·len / avg)):
+    // everything but tf and len is the same for the whole query, so it is worked out once.
+    const base = K1 * (1 - B);
+    const perToken = (K1 * B) / avg;
+    const held: Array<{ postings: Postings; idf: number }> = [];
+    let count = 0;
     for (const term of new Set(terms)) {
       const p = this.postings.get(term);
       if (!p || p.df <= 0) continue;
       const idf = this.idf(p.df);
+      held.push({ postings: p, idf });
+      const weight = idf * (K1 + 1);
       const { slots, tfs } = p;
-      for (let i = 0; i < p.length; i++) {
+      const n = p.length;
+      // Removed documents are scored too and left out below: one array fewer to read per posting.
+      for (let i = 0; i < n; i++) {
         const slot = slots[i]!;
-        if (alive[slot] !== 1) continue;
         const tf = tfs[i]!;
-        const norm = K1 * (1 - B + (B * this.lengths[slot]!) / avg);
-        if (scores[slot] === 0) touched.push(slot);
-        scores[slot] = scores[slot]! + (idf * (K1 + 1) * tf) / (tf + norm);
-        matched[slot] = matched[slot]! + idf;
+        const s = scores[slot]!;
+        if (s === 0) touched[count++] = slot;
+        scores[slot] = s + (weight * tf) / (tf + base + perToken * lengths[slot]!);
       }
     }
     const top = new TopK(k);
-    const coverage = new Map<number, number>();
     // Compared with a local number first: once k are held, most touched slots fall under the k-th best.
     let threshold = top.threshold;
-    for (const slot of touched) {
+    for (let t = 0; t < count; t++) {
+      const slot = touched[t]!;
       const s = scores[slot]!;
-      if (s >= threshold && s > 0 && top.admits(slot, s) && accept(slot)) {
+      if (s >= threshold && s > 0 && alive[slot] === 1 && top.admits(slot, s) && accept(slot)) {
         top.offer(slot, s);
-        coverage.set(slot, matched[slot]!);
         threshold = top.threshold;
       }
       scores[slot] = 0;
-      matched[slot] = 0;
     }
-    return top.result().map(({ slot, score }) => ({ slot, score, matchedIdf: coverage.get(slot)! }));
+    // Which query terms a hit holds is asked of the k hits only (a binary search in each term's
+    // postings, which are in slot order), not summed for every document a term touches.
+    return top.result().map(({ slot, score }) => {
+      let matchedIdf = 0;
+      for (const { postings, idf } of held) if (holds(postings, slot)) matchedIdf += idf;
+      return { slot, score, matchedIdf };
+    });
   }
 
   /**
