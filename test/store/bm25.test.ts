@@ -8,19 +8,11 @@
  * filter that turns hits away.
  */
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../bench/speed/corpus.js';
 import { Bm25Index } from '../../src/store/replica/bm25.js';
 
 const K1 = 1.2;
 const B = 0.75;
-
-function mulberry(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** BM25 as LanceDB scores it, over `live` (slot → terms), for the distinct query terms. */
 function bruteForce(live: Map<number, string[]>, query: string[], k: number, accept: (slot: number) => boolean) {
@@ -48,7 +40,7 @@ function bruteForce(live: Map<number, string[]>, query: string[], k: number, acc
 
 describe('Bm25Index', () => {
   it('answers as BM25 from scratch over the live documents, through removals and re-adds', () => {
-    const rand = mulberry(7);
+    const rand = mulberry32(7);
     const vocabulary = Array.from({ length: 40 }, (_, i) => `w${i}`);
     // Zipf-like: a few words in most documents, most in a few.
     const word = () => vocabulary[Math.floor(vocabulary.length * rand() ** 2.5)]!;
