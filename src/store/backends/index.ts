@@ -65,9 +65,14 @@ export async function openRemote(loc: StoreLocation, settings: StorageSettings):
  * again. 16 MiB rather than 64: memlane's 100,000-memory stdio ingest peaked
  * at 432–437 MiB against 487, no slower (3,669–4,181 against 3,117–3,204
  * memories/s, alternated), and serving the result was the same (load time,
- * search latency, peak within noise); 8 MiB gained only 5–10 MiB more.
+ * search latency, peak within noise). 8 MiB rather than 16, once the rest of
+ * the ingest's memory had been cut and the peak sat at the 400 MB target:
+ * five alternated 100,000-memory ingests peaked at 373.6–395.2 MiB (median
+ * 380.1) against 381.9–389.9 (median 382.6), at the same rate (3,942–5,551
+ * against 3,777–5,744 memories/s), and a fresh server loaded the result in
+ * the same 3.5 s to the same 369–375 MiB (bench/RESULTS.md, seventh pass).
  */
-export const METADATA_CACHE_BYTES = 16n << 20n;
+export const METADATA_CACHE_BYTES = 8n << 20n;
 export const INDEX_CACHE_BYTES = 256n << 20n;
 
 /** One per process: connections made by one process share its caches. */
