@@ -7,21 +7,11 @@
  * each result set with a plain in-memory filter of the same records.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../bench/speed/corpus.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 import { WALL_VARIANTS } from '../helpers/walls.js';
 
 // ------------------------------------------------------------------ seeded PRNG
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Fixed for reproducibility; FILTER_SEED=<n> explores other seeds locally.
 const SEED = Number(process.env.FILTER_SEED ?? 0x5eed1234);
